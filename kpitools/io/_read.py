@@ -1,0 +1,409 @@
+"""Read a client file into a raw table of cells, remembering each row's spreadsheet row number.
+
+Supported: CSV / TSV / TXT (delimiter sniffed), Excel ``.xlsx`` / ``.xlsm`` (chosen sheet, header
+on any row), Parquet, and an in-memory pandas DataFrame. Text files are decoded with the explicit
+``encoding=`` when given, otherwise automatically: UTF-8 (with or without BOM), UTF-16 with BOM
+(Excel's "Unicode text"), then CP950 / Big5 (Traditional Chinese Windows). A file that fits none
+of them is refused rather than read as mojibake.
+
+The header row is ``header_row`` (1-based, as the spreadsheet shows it) when given, otherwise the
+row among the first :data:`HEADER_SEARCH_ROWS` whose cells match the most known column names.
+Rows above the header (titles, GA4's ``#`` comment lines) are skipped, blank rows are dropped, and
+every kept row keeps the number a spreadsheet user would see, for error messages.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import warnings
+import zipfile
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kpitools._errors import Problem
+from kpitools.io._parse import normalize_header
+
+__all__ = ["HEADER_SEARCH_ROWS", "RawTable", "ReadError", "read_raw"]
+
+#: How many non-blank rows at the top of a file are searched for the header row.
+HEADER_SEARCH_ROWS = 30
+#: Bytes examined to decide whether a file is binary and which delimiter it uses.
+SNIFF_BYTES = 64 * 1024
+#: Delimiters tried when sniffing a text file, most common first.
+DELIMITERS = (",", "\t", ";", "|")
+#: Encodings tried in order by ``encoding="auto"`` after the BOM checks.
+AUTO_ENCODINGS = ("utf-8", "cp950", "big5hkscs")
+
+TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+_ZIP_MAGIC = b"PK\x03\x04"
+_PARQUET_MAGIC = b"PAR1"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls / .doc
+
+
+class ReadError(Exception):
+    """A file that cannot be read at all; carries one :class:`Problem` for the report."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(problem.render())
+
+
+@dataclass
+class RawTable:
+    """Cells of one table as read (object dtype), with header and row numbers.
+
+    ``rows[i]`` is the spreadsheet row number of ``frame.iloc[i]``; ``header_row`` the row number
+    of the header (0 for sources without one, such as a DataFrame given in memory).
+    """
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    header_row: int
+    encoding: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _fail(message: str, hint: str) -> ReadError:
+    return ReadError(Problem(message, hint=hint))
+
+
+def read_raw(
+    source: object,
+    *,
+    encoding: str = "auto",
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    known_headers: Collection[str] = (),
+    skip_comment_rows: bool = False,
+    stop_at_blank_row: bool = False,
+) -> RawTable:
+    """Read ``source`` into a :class:`RawTable`; raise :class:`ReadError` when it cannot be read.
+
+    ``known_headers`` are normalised column names (see ``normalize_header``) used to find the
+    header row; ``skip_comment_rows`` drops rows starting with ``#`` anywhere (GA4), and
+    ``stop_at_blank_row`` ends the table at its first blank row (report footers).
+    """
+    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+        raise _fail(
+            f"header_row must be a row number from 1, got {header_row!r}",
+            "header_row counts like the spreadsheet does: the first row is 1.",
+        )
+    if isinstance(source, pd.DataFrame):
+        frame = source.reset_index(drop=True).astype(object)
+        frame.columns = [str(c) for c in frame.columns]
+        return RawTable(frame, np.arange(2, len(frame) + 2), 1)
+
+    data, suffix = _read_bytes(source)
+    if not data.strip():
+        raise _fail(
+            "the file is empty",
+            "export the table again; the file has no header and no rows.",
+        )
+    kind = _detect_kind(data, suffix)
+    if kind == "parquet":
+        frame = _read_parquet(data)
+        return RawTable(frame, np.arange(2, len(frame) + 2), 1)
+    if kind == "excel":
+        records = _excel_records(data, sheet)
+        used_encoding = None
+    else:
+        text, used_encoding = _decode(data, encoding)
+        records = _text_records(text, suffix)
+    raw = _records_to_table(
+        records, header_row, known_headers, skip_comment_rows, stop_at_blank_row
+    )
+    raw.encoding = used_encoding
+    return raw
+
+
+def _read_bytes(source: object) -> tuple[bytes, str]:
+    if isinstance(source, bytes | bytearray):
+        return bytes(source), ""
+    if not isinstance(source, str | os.PathLike):
+        raise _fail(
+            f"cannot read a {type(source).__name__}",
+            "pass a file path (str or pathlib.Path) or a pandas DataFrame.",
+        )
+    path = Path(source)
+    if path.is_dir():
+        raise _fail(
+            "is a folder, not a file",
+            "name one file: a .csv, .tsv, .xlsx or .parquet export.",
+        )
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _fail(
+            "file not found",
+            f"check the file name and folder; looked for {str(path)!r}.",
+        ) from None
+    except OSError as exc:
+        raise _fail(
+            f"cannot open the file ({exc.strerror or exc})",
+            "check that the file is not locked by another program and that you may read it.",
+        ) from None
+    return data, path.suffix.lower()
+
+
+def _detect_kind(data: bytes, suffix: str) -> str:
+    if data.startswith(_PARQUET_MAGIC) or suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    if data.startswith(_ZIP_MAGIC) or suffix in EXCEL_SUFFIXES:
+        return "excel"
+    if data.startswith(_OLE_MAGIC) or suffix == ".xls":
+        raise _fail(
+            "is an old Excel 97-2003 (.xls) workbook, which kpitools does not read",
+            "open it in Excel and save it as .xlsx (or as CSV UTF-8).",
+        )
+    head = data[:SNIFF_BYTES]
+    has_utf16_bom = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if b"\x00" in head and not has_utf16_bom:
+        raise _fail(
+            "is a binary file, not a table (it contains NUL bytes)",
+            "export the data as CSV, Excel (.xlsx) or Parquet.",
+        )
+    return "text"
+
+
+def _decode(data: bytes, encoding: str) -> tuple[str, str]:
+    if encoding and encoding.lower() != "auto":
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise _fail(
+                f"unknown encoding {encoding!r}",
+                "use 'auto', 'utf-8', 'utf-8-sig', 'big5' or 'cp950'.",
+            ) from None
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            raise _fail(
+                f"cannot be read as {encoding} (byte {exc.start} is invalid)",
+                "leave encoding='auto' to detect UTF-8 / Big5 automatically, "
+                "or give the encoding the file was saved with.",
+            ) from None
+    if data.startswith(codecs.BOM_UTF8):
+        candidates: tuple[str, ...] = ("utf-8-sig",)
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ("utf-16",)
+    else:
+        candidates = AUTO_ENCODINGS
+    for candidate in candidates:
+        try:
+            return data.decode(candidate), candidate
+        except UnicodeDecodeError:
+            continue
+    raise _fail(
+        "cannot be read as text: it is neither UTF-8 nor Big5/CP950",
+        "save it again as 'CSV UTF-8' from Excel, or pass the file's encoding, e.g. encoding='big5'.",
+    )
+
+
+def _sniff_delimiter(text: str, suffix: str) -> str:
+    if suffix in {".tsv", ".tab"}:
+        return "\t"
+    lines = [
+        line
+        for line in text[:SNIFF_BYTES].splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ][:HEADER_SEARCH_ROWS]
+    if not lines:
+        return ","
+    best, best_score = ",", 0
+    for delimiter in DELIMITERS:
+        counts = [line.count(delimiter) for line in lines]
+        # A real delimiter appears on most lines, the same number of times.
+        score = min(counts[-len(counts) // 2 :] or [0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _text_records(text: str, suffix: str) -> list[tuple[int, list[object]]]:
+    delimiter = _sniff_delimiter(text, suffix)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[tuple[int, list[object]]] = []
+    row_number = 0
+    try:
+        for cells in reader:
+            row_number += 1
+            records.append((row_number, list(cells)))
+    except csv.Error as exc:
+        raise _fail(
+            f"is not a valid delimited text file (row {row_number + 1}: {exc})",
+            "check for an unmatched quote character, or export the table again.",
+        ) from None
+    return records
+
+
+def _excel_records(data: bytes, sheet: str | int | None) -> list[tuple[int, list[object]]]:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and data validation it does not keep; not our concern.
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise _fail(
+            f"cannot be opened as an Excel workbook ({type(exc).__name__})",
+            "open it in Excel and save it again as .xlsx, or export it as CSV.",
+        ) from None
+    try:
+        names = book.sheetnames
+        if sheet is None:
+            name = names[0]
+        elif isinstance(sheet, int) and not isinstance(sheet, bool):
+            if not 0 <= sheet < len(names):
+                raise _fail(
+                    f"has no sheet number {sheet} (sheets are numbered from 0; it has {len(names)})",
+                    f"pick one of the sheets {names}.",
+                )
+            name = names[sheet]
+        elif str(sheet) in names:
+            name = str(sheet)
+        else:
+            from kpitools._errors import did_you_mean
+
+            guess = did_you_mean(str(sheet), names)
+            also = f" (did you mean {guess!r}?)" if guess else ""
+            raise _fail(
+                f"has no sheet {str(sheet)!r}{also}. Sheets present: {names}",
+                "set sheet: to one of the sheet names in client.yml, or pass sheet=... .",
+            )
+        worksheet = book[name]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            records = [
+                (i, list(cells))
+                for i, cells in enumerate(worksheet.iter_rows(min_row=1, values_only=True), 1)
+            ]
+    finally:
+        book.close()
+    return records
+
+
+def _read_parquet(data: bytes) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        raise _fail(
+            f"cannot be read as Parquet ({type(exc).__name__})",
+            "write the file again (e.g. DataFrame.to_parquet) or export it as CSV.",
+        ) from None
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame.astype(object)
+
+
+def _is_blank(cells: list[object]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+def _is_comment(cells: list[object]) -> bool:
+    return bool(cells) and isinstance(cells[0], str) and cells[0].lstrip().startswith("#")
+
+
+def _records_to_table(
+    records: list[tuple[int, list[object]]],
+    header_row: int | None,
+    known_headers: Collection[str],
+    skip_comment_rows: bool,
+    stop_at_blank_row: bool,
+) -> RawTable:
+    if header_row is not None:
+        header_at = next((k for k, (n, _) in enumerate(records) if n == header_row), None)
+        if header_at is None or _is_blank(records[header_at][1]):
+            raise _fail(
+                f"row {header_row} (header_row) is empty or past the end of the file",
+                "set header_row to the row that holds the column names, or leave it out to "
+                "find it automatically.",
+            )
+    else:
+        header_at = _find_header(records, known_headers)
+        if header_at is None:
+            raise _fail(
+                "the file is empty (no header row)",
+                "export the table again; the file has no header and no rows.",
+            )
+    header_number, header_cells = records[header_at]
+    headers = _header_names(header_cells)
+
+    body: list[list[object]] = []
+    numbers: list[int] = []
+    for number, cells in records[header_at + 1 :]:
+        if _is_blank(cells):
+            if stop_at_blank_row and body:
+                break
+            continue
+        if skip_comment_rows and _is_comment(cells):
+            continue
+        body.append(cells)
+        numbers.append(number)
+
+    width = len(headers)
+    problems: list[Problem] = []
+    overflow = [(n, cells) for n, cells in zip(numbers, body, strict=True) if len(cells) > width
+                and not _is_blank(cells[width:])]
+    if overflow:
+        problems.append(
+            Problem(
+                f"{len(overflow)} rows have more cells than the header has columns ({width})",
+                rows=tuple(n for n, _ in overflow),
+                values=tuple(len(c) for _, c in overflow[:5]),
+                hint="the delimiter may be wrong or a value may contain an unquoted comma; "
+                "export the table again.",
+            )
+        )
+    padded = [list(cells[:width]) + [None] * (width - len(cells)) for cells in body]
+    frame = pd.DataFrame(padded, columns=range(width), dtype=object)
+    frame = frame.replace({"": None})
+    unnamed = [i for i, c in enumerate(header_cells[:width]) if c is None or not str(c).strip()]
+    keep = [i for i in range(width) if i not in unnamed or frame.iloc[:, i].notna().any()]
+    frame = frame.iloc[:, keep]
+    frame.columns = [headers[i] for i in keep]
+    return RawTable(frame, np.asarray(numbers, dtype=int), header_number, problems=problems)
+
+
+def _header_names(cells: list[object]) -> list[str]:
+    """Header cells as text; empty ones get a placeholder, repeated ones a suffix " (2)"."""
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        text = "" if cell is None else str(cell).replace("\ufeff", "").strip()
+        text = text or f"column {i + 1}"
+        seen[text] = seen.get(text, 0) + 1
+        names.append(text if seen[text] == 1 else f"{text} ({seen[text]})")
+    # Drop empty trailing header cells (Excel pads rows with None).
+    while names and (cells[len(names) - 1] is None or not str(cells[len(names) - 1]).strip()):
+        names.pop()
+    return names
+
+
+def _find_header(
+    records: list[tuple[int, list[object]]], known_headers: Collection[str]
+) -> int | None:
+    candidates = [
+        k for k, (_, cells) in enumerate(records) if not _is_blank(cells) and not _is_comment(cells)
+    ][:HEADER_SEARCH_ROWS]
+    if not candidates:
+        return None
+    known = set(known_headers)
+    best, best_hits = candidates[0], 0
+    for k in candidates:
+        hits = sum(
+            normalize_header(c) in known for c in records[k][1] if c is not None and str(c).strip()
+        )
+        if hits > best_hits:
+            best, best_hits = k, hits
+    return best
