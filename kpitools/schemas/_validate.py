@@ -1,0 +1,422 @@
+"""Validate a table against its contract and describe every problem in words a client can act on.
+
+Two steps, both reporting problems instead of stopping at the first one:
+
+1. :func:`coerce` parses each present column into its contract dtype (dates, numbers,
+   categories, strings) and reports the cells that cannot be parsed, with their original text.
+2. :func:`check` runs the contract's rules on the typed table: required columns filled, unique
+   ids, bounds, allowed categories, date order and conditional requirements (as one lazy pandera
+   ``DataFrameSchema``), then adds warnings for suspicious but usable data (future dates, extreme
+   outliers in money columns).
+
+Problems carry 1-based spreadsheet row numbers taken from ``rows`` (``rows[i]`` is the row a
+spreadsheet user sees for ``frame.iloc[i]``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from kpitools._errors import Problem
+from kpitools.io._parse import parse_categories, parse_dates, parse_numbers, parse_strings
+from kpitools.schemas._contract import ColumnSpec, TableSpec
+
+__all__ = [
+    "MAX_VALUES_SHOWN",
+    "OUTLIER_MEDIAN_MULTIPLE",
+    "OUTLIER_MIN_VALUES",
+    "build_schema",
+    "check",
+    "coerce",
+    "complete",
+]
+
+#: Offending values quoted per problem (all row numbers are kept).
+MAX_VALUES_SHOWN = 5
+#: A money value above this multiple of the column's median gives an "extreme value" warning.
+OUTLIER_MEDIAN_MULTIPLE = 20
+#: The outlier warning needs at least this many values for the median to mean something.
+OUTLIER_MIN_VALUES = 5
+
+_DATE_HINT = "write dates as 2024-01-05, 2024/1/5 or ROC 113/01/05 (Excel date cells work too)."
+_NUMBER_HINT = (
+    "write numbers as 1234, 1,234, NT$1,234, (1,234) for a negative or 12% for a rate; "
+    "remove other words and units."
+)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _problem(
+    message: str,
+    column: str | None,
+    positions: np.ndarray,
+    rows: np.ndarray,
+    values: pd.Series | list | None = None,
+    hint: str | None = None,
+    severity: str = "error",
+) -> Problem:
+    positions = np.asarray(positions, dtype=int)
+    shown: tuple[object, ...] = ()
+    if values is not None:
+        shown = tuple(_plain(v) for v in list(values)[:MAX_VALUES_SHOWN])
+    return Problem(
+        message,
+        column=column,
+        rows=tuple(int(r) for r in rows[positions]),
+        values=shown,
+        hint=hint,
+        severity=severity,
+    )
+
+
+def _plain(value: object) -> object:
+    """Python scalars for messages: 1200.0 not np.float64(1200.0), dates as text."""
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# --- step 1: types -----------------------------------------------------------------------------
+
+
+def coerce(
+    frame: pd.DataFrame, spec: TableSpec, rows: np.ndarray
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Parse every canonical column present in ``frame`` into its contract dtype.
+
+    Returns a new frame (columns in the order given) and the parse problems. Cells that cannot be
+    parsed become missing values in the new frame.
+    """
+    out: dict[str, pd.Series] = {}
+    problems: list[Problem] = []
+    for name in frame.columns:
+        column = spec.columns.get(name)
+        values = frame[name].reset_index(drop=True)
+        if column is None:
+            out[name] = values
+            continue
+        if column.dtype == "date":
+            parsed, bad = parse_dates(values)
+            what = ("value is not a date", "values are not dates")
+            hint = _DATE_HINT
+        elif column.is_number:
+            parsed, bad = parse_numbers(values)
+            what = ("value is not a number", "values are not numbers")
+            hint = _NUMBER_HINT
+        elif column.dtype == "category":
+            parsed, bad = parse_categories(values, column.value_aliases), None
+        else:
+            parsed, bad = parse_strings(values), None
+        out[name] = parsed
+        if bad is not None and bad.any():
+            positions = np.flatnonzero(bad.to_numpy())
+            problems.append(
+                _problem(
+                    _plural(len(positions), *what),
+                    name,
+                    positions,
+                    rows,
+                    [str(v) for v in values.iloc[positions[:MAX_VALUES_SHOWN]]],
+                    hint,
+                )
+            )
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame))), problems
+
+
+def complete(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Canonical columns in contract order; absent optional columns added as defaults or nulls.
+
+    Defaults also fill empty cells of a present column (e.g. a blank discount means 0).
+    """
+    n = len(frame)
+    out: dict[str, pd.Series] = {}
+    for name, column in spec.columns.items():
+        if name in frame.columns:
+            values = frame[name]
+            if column.default is not None:
+                values = values.fillna(_typed_default(column))
+        else:
+            values = _empty(column, n)
+        out[name] = values.astype(_dtype(column))
+    return pd.DataFrame(out, index=pd.RangeIndex(n))
+
+
+def _dtype(column: ColumnSpec) -> str:
+    if column.dtype == "date":
+        return "datetime64[ns]"
+    if column.is_number:
+        return "float64"
+    return "str"
+
+
+def _typed_default(column: ColumnSpec) -> object:
+    if column.is_number:
+        return float(column.default)
+    if column.dtype == "date":
+        return pd.Timestamp(column.default)
+    return str(column.default)
+
+
+def _empty(column: ColumnSpec, n: int) -> pd.Series:
+    if column.default is not None:
+        return pd.Series([_typed_default(column)] * n, dtype=_dtype(column))
+    if column.dtype == "date":
+        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    if column.is_number:
+        return pd.Series(np.nan, index=range(n), dtype="float64")
+    return pd.Series([None] * n, dtype="str")
+
+
+# --- step 2: rules -----------------------------------------------------------------------------
+
+
+def build_schema(spec: TableSpec, present: set[str]) -> pa.DataFrameSchema:
+    """A pandera schema for the rules of ``spec`` that fit pandera, with our own check names.
+
+    Only columns in ``present`` get "required" (non-null) rules: a missing column is reported
+    once by the loader, not again as thousands of empty cells.
+    """
+    columns: dict[str, pa.Column] = {}
+    for name, column in spec.columns.items():
+        checks = []
+        if column.min is not None:
+            checks.append(pa.Check.ge(column.min, error=f"min:{column.min}"))
+        if column.max is not None:
+            checks.append(pa.Check.le(column.max, error=f"max:{column.max}"))
+        if column.allowed:
+            checks.append(pa.Check.isin(list(column.allowed), error="allowed"))
+        columns[name] = pa.Column(
+            checks=checks,
+            nullable=not (column.required and name in present),
+            unique=column.unique and name in present,
+            required=False,
+        )
+    table_checks = []
+    for first, second in spec.date_order:
+        table_checks.append(
+            pa.Check(
+                lambda df, a=first, b=second: ~(df[b] < df[a]),
+                error=f"date_order:{first}:{second}",
+            )
+        )
+    for needed, tested, values in spec.required_if:
+        if needed in present and tested in present:
+            table_checks.append(
+                pa.Check(
+                    lambda df, c=needed, t=tested, v=values: ~(df[t].isin(v) & df[c].isna()),
+                    error=f"required_if:{needed}:{tested}",
+                )
+            )
+    return pa.DataFrameSchema(columns, checks=table_checks, name=spec.name)
+
+
+def check(
+    frame: pd.DataFrame,
+    spec: TableSpec,
+    rows: np.ndarray,
+    present: set[str] | None = None,
+    today: dt.date | None = None,
+    reported: list[Problem] = (),
+) -> list[Problem]:
+    """Every rule violation (errors) and suspicious value (warnings) of a typed, complete frame.
+
+    ``present`` names the columns the file really had (absent optional ones were added empty);
+    ``reported`` are the parse problems already found: a cell that was not a date is not
+    reported a second time as an empty cell.
+    """
+    present = set(frame.columns) if present is None else present
+    problems: list[Problem] = []
+    schema = build_schema(spec, present)
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        already = {(p.column, row) for p in reported for row in p.rows}
+        if already:
+            case_rows = rows[cases["index"].fillna(0).astype(int).to_numpy()]
+            repeat = [
+                check_name == "not_nullable" and (column, int(row)) in already
+                for check_name, column, row in zip(
+                    cases["check"], cases["column"], case_rows, strict=True
+                )
+            ]
+            cases = cases[~np.asarray(repeat, dtype=bool)]
+        problems.extend(_describe_failures(cases, frame, spec, rows))
+    problems.extend(_warnings(frame, spec, rows, present, today))
+    return problems
+
+
+def _describe_failures(
+    cases: pd.DataFrame, frame: pd.DataFrame, spec: TableSpec, rows: np.ndarray
+) -> list[Problem]:
+    problems: list[Problem] = []
+    cases = cases[cases["index"].notna()]
+    seen: set[str] = set()
+    # Keep contract column order, then table rules, for a stable report.
+    order = {name: i for i, name in enumerate(spec.columns)}
+    keys = cases[["check", "column"]].drop_duplicates()
+    keys = keys.assign(
+        _table=keys["check"].str.contains(":") & ~keys["check"].str.match(r"(?:min|max):"),
+        _order=keys["column"].map(order).fillna(len(order)),
+    ).sort_values(["_table", "_order"])
+    for check_name, column in keys[["check", "column"]].itertuples(index=False):
+        if check_name.startswith(("date_order:", "required_if:")):
+            if check_name in seen:
+                continue
+            seen.add(check_name)
+            chosen = cases[cases["check"] == check_name]
+            positions = np.unique(chosen["index"].astype(int).to_numpy())
+            problems.append(_table_rule(check_name, positions, frame, rows))
+            continue
+        chosen = cases[(cases["check"] == check_name) & (cases["column"] == column)]
+        positions = chosen["index"].astype(int).to_numpy()
+        order_by = np.argsort(positions, kind="stable")
+        positions = positions[order_by]
+        values = chosen["failure_case"].to_numpy()[order_by]
+        problems.append(_column_rule(check_name, column, positions, values, spec, rows))
+    return problems
+
+
+def _column_rule(
+    check_name: str,
+    column: str,
+    positions: np.ndarray,
+    values: np.ndarray,
+    spec: TableSpec,
+    rows: np.ndarray,
+) -> Problem:
+    n = len(positions)
+    col = spec.columns[column]
+    if check_name == "not_nullable":
+        return _problem(
+            _plural(n, "empty cell", "empty cells") + " in a required column",
+            column,
+            positions,
+            rows,
+            hint=f"fill in every row of the required columns {spec.required}, "
+            "or remove the incomplete rows.",
+        )
+    if check_name == "field_uniqueness":
+        return _problem(
+            _plural(n, "row repeats", "rows repeat") + " an id that must be unique",
+            column,
+            positions,
+            rows,
+            values,
+            hint=f"each {column} may appear only once; remove duplicate rows or give each its own id.",
+        )
+    if check_name.startswith("min:"):
+        if col.min == 0:
+            message = _plural(n, "negative value", "negative values")
+            hint = (
+                f"{column} must be 0 or more; record refunds and credit notes separately "
+                "(e.g. as a discount) rather than as negative amounts."
+            )
+        else:
+            message = f"{_plural(n, 'value', 'values')} below the minimum {col.min:g}"
+            hint = f"{column} must be between {col.min:g} and {col.max:g}." if col.max is not None \
+                else f"{column} must be at least {col.min:g}."
+        return _problem(message, column, positions, rows, values, hint)
+    if check_name.startswith("max:"):
+        message = f"{_plural(n, 'value', 'values')} above the maximum {col.max:g}"
+        hint = f"{column} must be between {col.min:g} and {col.max:g}." if col.min is not None \
+            else f"{column} must be at most {col.max:g}."
+        return _problem(message, column, positions, rows, values, hint)
+    if check_name == "allowed":
+        message = f"{_plural(n, 'value is', 'values are')} not one of {list(col.allowed)}"
+        hint = f"use one of {list(col.allowed)} in {column} (upper or lower case both work)."
+        return _problem(message, column, positions, rows, values, hint)
+    return _problem(f"{_plural(n, 'value fails', 'values fail')} check {check_name}", column,
+                    positions, rows, values)
+
+
+def _table_rule(
+    check_name: str, positions: np.ndarray, frame: pd.DataFrame, rows: np.ndarray
+) -> Problem:
+    kind, first, second = check_name.split(":")
+    n = len(positions)
+    shown = positions[:MAX_VALUES_SHOWN]
+    if kind == "date_order":
+        values = [
+            f"{first} {_plain(a)}, {second} {_plain(b)}"
+            for a, b in zip(frame[first].iloc[shown], frame[second].iloc[shown], strict=True)
+        ]
+        return _problem(
+            f"{_plural(n, 'row has', 'rows have')} {second} before {first}",
+            second,
+            positions,
+            rows,
+            values,
+            hint=f"{second} must be on or after {first}; check whether the two columns are swapped.",
+        )
+    needed, tested = first, second
+    values = [str(v) for v in frame[tested].iloc[shown]]
+    return _problem(
+        f"{_plural(n, 'row has', 'rows have')} no {needed} although {tested} says it is closed",
+        needed,
+        positions,
+        rows,
+        values,
+        hint=f"give every closed row (by {tested}) its {needed}.",
+    )
+
+
+def _warnings(
+    frame: pd.DataFrame,
+    spec: TableSpec,
+    rows: np.ndarray,
+    present: set[str],
+    today: dt.date | None,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    today_stamp = pd.Timestamp(today or dt.date.today())
+    for name, column in spec.columns.items():
+        if name not in present:
+            continue
+        values = frame[name]
+        if column.warn_future:
+            future = values > today_stamp
+            if future.any():
+                positions = np.flatnonzero(future.to_numpy())
+                problems.append(
+                    _problem(
+                        f"{_plural(len(positions), 'date is', 'dates are')} in the future "
+                        f"(after {today_stamp.date().isoformat()})",
+                        name,
+                        positions,
+                        rows,
+                        values.iloc[positions[:MAX_VALUES_SHOWN]],
+                        hint="check the year of future dates (a ROC year such as 113 must be "
+                        "written 113/01/05 or 民國113年).",
+                        severity="warning",
+                    )
+                )
+        if column.money:
+            positive = values[values > 0]
+            if len(positive) >= OUTLIER_MIN_VALUES:
+                median = float(positive.median())
+                extreme = values > OUTLIER_MEDIAN_MULTIPLE * median
+                if extreme.any():
+                    positions = np.flatnonzero(extreme.to_numpy())
+                    problems.append(
+                        _problem(
+                            f"{_plural(len(positions), 'value is', 'values are')} more than "
+                            f"{OUTLIER_MEDIAN_MULTIPLE}x the median ({median:,.0f})",
+                            name,
+                            positions,
+                            rows,
+                            values.iloc[positions[:MAX_VALUES_SHOWN]],
+                            hint="check extreme amounts for extra zeros or a different currency.",
+                            severity="warning",
+                        )
+                    )
+    return problems
