@@ -1,0 +1,441 @@
+"""Batch runs of the report template: one papermill execution per (client, quarter).
+
+Layout of the output folder (``out``, default ``reports/``)::
+
+    reports/
+      index.html                       every report with its headline KPIs and status
+      <client-slug>/<quarter>/         one finished report, moved into place only when complete
+        report.ipynb  report.html  metrics.json  [report.pdf]
+      _failed/<client-slug>/<quarter>/ a failed run: the partly executed notebook + error.txt
+      _staging/                        work folders of runs in progress (removed afterwards)
+
+Runs execute in separate processes (papermill is process-safe; changing ``cwd`` from threads is
+not), each with its own staging folder inside ``out`` so the final :func:`os.replace` calls stay
+on one file system and are atomic. A failing run never stops the others and never touches the
+good report of the same client and quarter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from kpitools._errors import KpitoolsError, PeriodError
+from kpitools.periods import parse_period
+from kpitools.report.export import (
+    LANGS,
+    atomic_write,
+    check_lang,
+    chromium_missing_message,
+    export_html,
+    export_pdf,
+    find_chromium,
+)
+from kpitools.report.params import validate_parameters
+
+__all__ = [
+    "FAILED_DIR",
+    "SLUG_PATTERN",
+    "TEMPLATES_DIR",
+    "RunResult",
+    "client_slug",
+    "default_template",
+    "run_reports",
+    "summary_table",
+]
+
+#: Client folder names usable as report folder names (no dots, slashes or upper case).
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+#: Templates shipped with the repository (``templates/`` beside the package).
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+DEFAULT_TEMPLATE = "quarterly_report.ipynb"
+FAILED_DIR = "_failed"
+STAGING_DIR = "_staging"
+#: Files of a finished report, in the order they are moved into place; report.html goes last
+#: because its presence is what marks a report as existing.
+OUTPUT_FILES = ("report.ipynb", "metrics.json", "report.pdf", "report.html")
+#: Longest a single cell may run (seconds) before the run is stopped as failed.
+DEFAULT_TIMEOUT_SECONDS = 600
+#: Seconds allowed for a kernel to start; kernels start slowly when several launch at once.
+KERNEL_START_TIMEOUT_SECONDS = 120
+# ipykernel >= 7 warns on stderr about unencrypted local TCP at every start; the kernel and
+# client share this machine, so the warning is noise in a batch of dozens of runs.
+_KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_RUNNER_PARAMS = ("client_dir", "quarter", "lang", "output_dir")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of one (client, quarter) run.
+
+    ``status`` is ``"ok"``, ``"failed"`` or ``"skipped (exists)"``; ``output`` is the report's
+    HTML for ok/skipped runs and the ``_failed/<client>/<quarter>`` folder for failed ones.
+    """
+
+    client: str
+    quarter: str
+    status: str
+    seconds: float
+    output: Path | None
+    lang: str
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+@dataclass(frozen=True)
+class _Job:
+    client_dir: str
+    slug: str
+    quarter: str
+    lang: str
+    out: str
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+    pdf: bool = False
+    chromium: str | None = None
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+
+
+def default_template() -> Path:
+    """The quarterly report template shipped in the repository's ``templates/`` folder."""
+    return TEMPLATES_DIR / DEFAULT_TEMPLATE
+
+
+def client_slug(client_dir: str | os.PathLike[str]) -> str:
+    """The report folder name of a client: its folder name, which must match ``SLUG_PATTERN``.
+
+    >>> client_slug("data/sample/cloudledger")
+    'cloudledger'
+    """
+    name = Path(client_dir).name
+    if not SLUG_PATTERN.match(name):
+        raise KpitoolsError(
+            f"Client folder {os.fspath(client_dir)!r}: its name {name!r} cannot be used as a "
+            "report folder name (expected lower-case letters, digits, '-' or '_', starting "
+            "with a letter or digit).\nHint: rename the folder, e.g. 'acme-tea', and point to "
+            "it directly (not through '..' or '.')."
+        )
+    return name
+
+
+def _canonical_quarter(quarter: str) -> str:
+    try:
+        period = parse_period(str(quarter))
+    except PeriodError:
+        raise KpitoolsError(
+            f"Cannot read quarter {quarter!r}.\nHint: write quarters like 2024Q3."
+        ) from None
+    if period.freq != "Q":
+        raise KpitoolsError(
+            f"{quarter!r} is not a quarter (reports are quarterly).\nHint: write it like 2024Q3."
+        )
+    return period.label
+
+
+def _client_language(client_dir: Path) -> str:
+    """The client's default report language from client.yml, or zh-TW when unreadable.
+
+    A broken client.yml is not reported here: the run itself fails on it, alone.
+    """
+    import yaml
+
+    try:
+        config = yaml.safe_load((client_dir / "client.yml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return LANGS[0]
+    language = config.get("language") if isinstance(config, dict) else None
+    return language if language in LANGS else LANGS[0]
+
+
+def run_reports(
+    client_dirs: Sequence[str | os.PathLike[str]],
+    quarters: Sequence[str],
+    *,
+    lang: str | None = None,
+    out: str | os.PathLike[str] = "reports",
+    workers: int = 2,
+    pdf: bool = False,
+    force: bool = False,
+    template: str | os.PathLike[str] | None = None,
+    params: dict[str, Any] | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    progress: bool = True,
+) -> list[RunResult]:
+    """Run the report template for every client × quarter and write ``out/index.html``.
+
+    Parameters
+    ----------
+    client_dirs : folders holding a ``client.yml``; each folder's name is the client's slug.
+    quarters : quarters such as ``"2024Q4"`` (also ``"2024q4"``; re-written canonically).
+    lang : ``"zh-TW"`` or ``"en"``; None uses each client's ``language`` from client.yml.
+    out : output folder; reports go to ``out/<slug>/<quarter>/``.
+    workers : processes running at once (each starts its own kernel); 1 runs in this process.
+    pdf : also print ``report.pdf`` with headless Chromium (must be installed).
+    force : replace existing reports; without it they are kept and reported as skipped.
+    template : notebook to run; default ``templates/quarterly_report.ipynb``.
+    params : extra template parameters (e.g. ``{"trailing_quarters": "6"}``), type-checked.
+    timeout : seconds any one cell may run before the run fails.
+    progress : show a progress bar and a summary table on the terminal.
+
+    Returns
+    -------
+    list of RunResult, one per client × quarter in argument order.
+
+    Raises
+    ------
+    KpitoolsError
+        Before anything runs, for every bad argument at once: unknown or mistyped template
+        parameters, quarters that are not quarters (``../evil``), client folders whose names
+        are not safe folder names, missing folders, ``pdf=True`` without a Chromium.
+    """
+    template_path = Path(template) if template is not None else default_template()
+    extra = dict(params or {})
+    clash = sorted(set(extra) & set(_RUNNER_PARAMS))
+    if clash:
+        raise KpitoolsError(
+            f"Parameters {clash} are set by the runner itself.\n"
+            "Hint: use the command's own options (client folders, --quarter, --lang, --out)."
+        )
+    probe = {"client_dir": ".", "quarter": "2024Q1", "lang": LANGS[0], "output_dir": ".", **extra}
+    checked = validate_parameters(template_path, probe)
+    extra = {k: checked[k] for k in extra}
+    if lang is not None:
+        check_lang(lang)
+    quarter_labels = list(dict.fromkeys(_canonical_quarter(q) for q in quarters))
+    if not quarter_labels:
+        raise KpitoolsError("No quarter given.\nHint: add --quarter 2024Q4.")
+    clients = _checked_clients(client_dirs)
+    chromium = find_chromium() if pdf else None
+    if pdf and chromium is None:
+        raise KpitoolsError(chromium_missing_message())
+
+    out_dir = Path(out).resolve()
+    results: dict[tuple[str, str], RunResult] = {}
+    jobs: list[_Job] = []
+    for slug, path in clients:
+        client_lang = lang or _client_language(path)
+        for quarter in quarter_labels:
+            html = out_dir / slug / quarter / "report.html"
+            if html.exists() and not force:
+                results[slug, quarter] = RunResult(slug, quarter, "skipped (exists)", 0.0, html,
+                                                   client_lang)
+                continue
+            jobs.append(_Job(os.fspath(path), slug, quarter, client_lang, os.fspath(out_dir),
+                             os.fspath(template_path.resolve()), extra, pdf, chromium, timeout))
+
+    for result in _execute(jobs, workers, progress):
+        results[result.client, result.quarter] = result
+    _remove_empty(out_dir / STAGING_DIR)
+
+    from kpitools.report.index import build_index
+
+    build_index(out_dir)
+    ordered = [results[slug, q] for slug, _ in clients for q in quarter_labels]
+    if progress:
+        from rich.console import Console
+
+        Console(stderr=True).print(summary_table(ordered))
+    return ordered
+
+
+def _checked_clients(client_dirs: Iterable[str | os.PathLike[str]]) -> list[tuple[str, Path]]:
+    problems: list[str] = []
+    clients: dict[str, Path] = {}
+    for raw in client_dirs:
+        try:
+            slug = client_slug(raw)
+        except KpitoolsError as exc:
+            problems.append(str(exc).split("\nHint:")[0])
+            continue
+        path = Path(raw).resolve()
+        if not path.is_dir():
+            problems.append(f"Client folder {os.fspath(raw)!r} does not exist.")
+        elif slug in clients and clients[slug] != path:
+            problems.append(f"Two client folders are both named {slug!r}: {clients[slug]} and "
+                            f"{path}; their reports would overwrite each other.")
+        else:
+            clients[slug] = path
+    if problems:
+        raise KpitoolsError(
+            "\n".join(problems) + "\nHint: pass client folders (holding client.yml) with "
+            "lower-case names such as 'acme-tea'; `kpitools new-client` creates one."
+        )
+    if not clients:
+        raise KpitoolsError("No client folder given.\nHint: kpitools report data/sample/<client>.")
+    return list(clients.items())
+
+
+def _execute(jobs: list[_Job], workers: int, progress: bool) -> list[RunResult]:
+    if not jobs:
+        return []
+    bar, task = _progress_bar(len(jobs)) if progress else (None, None)
+    done: list[RunResult] = []
+
+    def advance(result: RunResult) -> None:
+        done.append(result)
+        if bar is not None:
+            bar.update(task, advance=1, description=f"{result.client} {result.quarter}")
+
+    try:
+        if workers <= 1 or len(jobs) == 1:
+            for job in jobs:
+                advance(_run_job(job))
+        else:
+            # spawn: a clean interpreter per worker; forking a process that runs a progress
+            # thread (and maybe a kernel client) can deadlock on locks held by those threads.
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                     mp_context=context) as pool:
+                futures = {pool.submit(_run_job, job): job for job in jobs}
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        advance(future.result())
+                    except Exception as exc:  # the worker process itself died
+                        advance(_record_failure(job, exc, None, 0.0))
+    finally:
+        if bar is not None:
+            bar.stop()
+    return done
+
+
+def _progress_bar(total: int):
+    from rich import progress as rp
+    from rich.console import Console
+
+    bar = rp.Progress(rp.TextColumn("[bold]reports[/bold]"), rp.BarColumn(),
+                      rp.MofNCompleteColumn(), rp.TimeElapsedColumn(),
+                      rp.TextColumn("{task.description}", markup=False),
+                      console=Console(stderr=True))
+    task = bar.add_task("starting", total=total)
+    bar.start()
+    return bar, task
+
+
+def _run_job(job: _Job) -> RunResult:
+    """Execute one report in a staging folder and move the finished files into place."""
+    started = time.perf_counter()
+    out = Path(job.out)
+    staging_root = out / STAGING_DIR
+    staging_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{job.slug}-{job.quarter}-", dir=staging_root))
+    notebook = staging / "report.ipynb"
+    try:
+        import papermill
+
+        papermill.execute_notebook(
+            job.template, os.fspath(notebook),
+            parameters={"client_dir": job.client_dir, "quarter": job.quarter, "lang": job.lang,
+                        "output_dir": os.fspath(staging), **job.params},
+            kernel_name="python3", cwd=os.fspath(staging), progress_bar=False,
+            execution_timeout=job.timeout, start_timeout=KERNEL_START_TIMEOUT_SECONDS,
+            extra_arguments=list(_KERNEL_ARGUMENTS),
+        )
+        export_html(notebook, staging / "report.html", lang=job.lang,
+                    title=f"{_client_name(staging, job)} · {job.quarter}")
+        if job.pdf:
+            export_pdf(staging / "report.html", staging / "report.pdf", chromium=job.chromium)
+        dest = out / job.slug / job.quarter
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUT_FILES:
+            if (staging / name).exists():
+                os.replace(staging / name, dest / name)
+            else:
+                (dest / name).unlink(missing_ok=True)  # stale file of an earlier run
+        shutil.rmtree(out / FAILED_DIR / job.slug / job.quarter, ignore_errors=True)
+        _remove_empty(out / FAILED_DIR / job.slug)
+        return RunResult(job.slug, job.quarter, "ok", time.perf_counter() - started,
+                         dest / "report.html", job.lang)
+    except Exception as exc:
+        return _record_failure(job, exc, notebook, time.perf_counter() - started)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _client_name(staging: Path, job: _Job) -> str:
+    from kpitools.report.export import read_metrics
+
+    try:
+        names = read_metrics(staging / "metrics.json")["client"].get("name") or {}
+    except (OSError, KpitoolsError):
+        return job.slug
+    if isinstance(names, dict):
+        return str(names.get(job.lang) or next(iter(names.values()), job.slug))
+    return str(names)
+
+
+def _record_failure(job: _Job, exc: BaseException, notebook: Path | None,
+                    seconds: float) -> RunResult:
+    """Put the partial notebook and the error beside each other in ``_failed/``."""
+    failed = Path(job.out) / FAILED_DIR / job.slug / job.quarter
+    shutil.rmtree(failed, ignore_errors=True)
+    failed.mkdir(parents=True, exist_ok=True)
+    if notebook is not None and notebook.exists():
+        os.replace(notebook, failed / "report.ipynb")
+    summary, details = _describe(exc)
+    atomic_write(failed / "error.txt", "\n".join([
+        f"client: {job.slug} ({job.client_dir})",
+        f"quarter: {job.quarter}",
+        f"language: {job.lang}",
+        f"template: {job.template}",
+        f"failed at: {datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"error: {summary}",
+        "",
+        details,
+    ]) + "\n")
+    return RunResult(job.slug, job.quarter, "failed", seconds, failed, job.lang, summary)
+
+
+def _describe(exc: BaseException) -> tuple[str, str]:
+    """A one-line summary and the full text of an error (ANSI colours removed)."""
+    ename = getattr(exc, "ename", None)
+    if ename is not None:  # papermill.PapermillExecutionError: the notebook's own exception
+        summary = f"{ename}: {exc.evalue}".strip()
+        cell = getattr(exc, "exec_count", None)
+        details = f"in cell [{cell}]:\n" + "\n".join(exc.traceback)
+    else:
+        summary = f"{type(exc).__name__}: {exc}".strip()
+        import traceback
+
+        details = "".join(traceback.format_exception(exc))
+    first_line = _ANSI.sub("", summary).splitlines()[0] if summary else type(exc).__name__
+    return first_line[:300], _ANSI.sub("", details)
+
+
+def _remove_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty or already gone
+        folder.rmdir()
+
+
+def summary_table(results: Sequence[RunResult]):
+    """A rich ``Table`` of runs: client, quarter, status, seconds, output path (and error)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="kpitools report")
+    for column in ("client", "quarter", "status", "seconds", "output"):
+        table.add_column(column, justify="right" if column == "seconds" else "left",
+                         overflow="fold")
+    colour = {"ok": "green", "failed": "bold red"}
+    for r in results:
+        where = Text(os.fspath(r.output) if r.output else "")
+        if r.error:
+            where.append(f"\n{r.error}", style="red")
+        status = Text(r.status, style=colour.get(r.status, "yellow"))
+        table.add_row(Text(r.client), r.quarter, status, f"{r.seconds:.1f}", where)
+    return table
