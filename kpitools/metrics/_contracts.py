@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from functools import cache
+from importlib import resources
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import yaml
 
 from kpitools._engine import TableLike, scalar, table
 from kpitools._errors import KpitoolsError
@@ -217,3 +220,10 @@ def snapshot_period(c: ir.Table, period: str | Period | None) -> Period:
     _, latest = data_months(c)
     start = month_start(latest)
     return Period(start, start + pd.DateOffset(months=1), "M")
+
+
+@cache
+def texts() -> dict:
+    """Client-facing sentences and labels of the subscription metrics (``texts.yaml``)."""
+    raw = resources.files("kpitools.metrics").joinpath("texts.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(raw)
