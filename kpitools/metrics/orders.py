@@ -440,9 +440,9 @@ def customer_summary(
         ref = pd.Timestamp(0)
     ref_seconds = ibis.literal(ref.to_pydatetime()).epoch_seconds()
     seconds = ref_seconds - per.last_order_date.epoch_seconds()
-    per = per.mutate(recency_days=(seconds / _SECONDS_PER_DAY).cast("float64"))
-    out = per.to_pandas().set_index("customer_id")
-    out["orders"] = out["orders"].astype("int64")
-    out["aov"] = out["revenue"] / out["orders"]
+    per = per.mutate(recency_days=(seconds / _SECONDS_PER_DAY).cast("float64"),
+                     aov=per.revenue / per.orders)
+    per = per.order_by([ibis.desc("revenue"), "customer_id"])
     cols = ["orders", "revenue", "aov", "first_order_date", "last_order_date", "recency_days"]
-    return out[cols].sort_values(["revenue", "customer_id"], ascending=[False, True])
+    out = per.to_pandas().set_index("customer_id")[cols]
+    return out.astype({"orders": "int64"})
