@@ -25,8 +25,8 @@ from kpitools._engine import TableLike, in_period, scalar, table
 from kpitools.metrics._contracts import (
     check_choice,
     contracts_table,
-    customer_mrr_at,
     customer_months,
+    customer_mrr_at,
     data_months,
     first_months,
     month_start,
@@ -40,8 +40,8 @@ from kpitools.periods import MONTHS_PER_QUARTER, MONTHS_PER_YEAR, Period, as_per
 __all__ = [
     "churn_reasons",
     "cohort_retention",
-    "grr",
     "gross_mrr_churn_rate",
+    "grr",
     "logo_churn_rate",
     "net_mrr_churn_rate",
     "nrr",

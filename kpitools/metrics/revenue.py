@@ -34,6 +34,8 @@ __all__ = ["acv", "arpa", "arr", "mrr", "mrr_movements", "quick_ratio", "tcv"]
 #: Contracts shorter than this many months are left out of ``arr(contract_arr=True)``.
 MIN_CONTRACT_ARR_MONTHS = MONTHS_PER_YEAR
 _TERM_TOLERANCE = 1e-9
+#: Label of rows whose grouping column is empty.
+MISSING_LABEL = "(missing)"
 
 
 def _snapshot_month(c, period: str | Period | None, at: str) -> int:
@@ -154,6 +156,23 @@ def _contracts_in(contracts: TableLike, period: str | Period | None, extra=()):
     return in_period(c, "start_date", as_period(period))
 
 
+def acv_rows(
+    contracts: TableLike,
+    period: str | Period | None,
+    *,
+    include_one_time: bool = False,
+    by: str | None = None,
+):
+    """Contracts started in ``period`` with their ``acv`` column (an Ibis table, not public)."""
+    t = _contracts_in(contracts, period, [by] if by else [])
+    value = t.total_value.cast("float64") if include_one_time else t.recurring
+    years = ibis.greatest(t.term_months / MONTHS_PER_YEAR, 1.0)
+    t = t.mutate(acv=value / years)
+    if by:
+        t = t.mutate(**{by: t[by].cast("string").fill_null(MISSING_LABEL)})
+    return t
+
+
 def acv(
     contracts: TableLike,
     period: str | Period | None = None,
@@ -199,12 +218,7 @@ def acv(
     63000.0
     """
     check_choice("mode", mode, ("average", "per_contract"))
-    t = _contracts_in(contracts, period, [by] if by else [])
-    value = t.total_value.cast("float64") if include_one_time else t.recurring
-    years = ibis.greatest(t.term_months / MONTHS_PER_YEAR, 1.0)
-    t = t.mutate(acv=value / years)
-    if by:
-        t = t.mutate(**{by: t[by].cast("string").fill_null("(missing)")})
+    t = acv_rows(contracts, period, include_one_time=include_one_time, by=by)
     if mode == "per_contract":
         cols = ["contract_id", "customer_id", "start_date", *([by] if by else []), "acv"]
         return t.select(cols).order_by("start_date", "contract_id").to_pandas()
