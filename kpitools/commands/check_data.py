@@ -33,6 +33,10 @@ def _summary(client: str, found: dict[str, list[Problem]]) -> str:
     return f"{client}: {status} - {files}, {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
 
 
+def _is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def _print_plain(client: str, found: dict[str, list[Problem]]) -> None:
     for label, problems in found.items():
         if not problems:
@@ -76,7 +80,7 @@ def check_data(client_dirs: tuple[Path, ...], plain: bool) -> None:
     """
     from kpitools.io.client import check_client
 
-    use_plain = plain or not sys.stdout.isatty()
+    use_plain = plain or not _is_terminal()
     failed = False
     summaries: list[str] = []
     for folder in client_dirs:
