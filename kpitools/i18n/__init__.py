@@ -47,6 +47,7 @@ __all__ = [
     "fmt_number",
     "fmt_pct",
     "fmt_value",
+    "has",
     "keys",
     "localize",
     "month_name",
@@ -90,6 +91,11 @@ def _table() -> dict[str, dict[str, str]]:
 def keys() -> list[str]:
     """Every dotted text key in ``texts.yaml``, sorted (``'status.on_track'``, ...)."""
     return sorted(_table())
+
+
+def has(key: str) -> bool:
+    """Whether ``texts.yaml`` has a text for ``key`` (to translate ids that may be custom)."""
+    return key in _table()
 
 
 def check_lang(lang: str) -> str:
@@ -164,12 +170,6 @@ def localize(text: str | Mapping[str, str], lang: str = DEFAULT_LANG) -> str:
                 return str(text[candidate])
         return ""
     return str(text)
-
-
-def _optional_key(prefix: str, name: object, lang: str) -> str:
-    """Translated ``prefix.name`` when the key exists, else ``name`` as written."""
-    key = f"{prefix}.{name}"
-    return t(key, lang) if key in _table() else str(name)
 
 
 def status_label(status: str, lang: str = DEFAULT_LANG) -> str:
