@@ -123,7 +123,7 @@ def attainment(actual: float, target: float, direction: str = "higher",
     1.1111111111111112
     >>> attainment(0.065, 0.08, "lower")                # churn: 2 − 6.5/8 = 118.75 %
     1.1875
-    >>> attainment(0.065, 0.08, "lower", baseline=0.10, method="baseline_linear")
+    >>> round(attainment(0.065, 0.08, "lower", baseline=0.10, method="baseline_linear"), 4)
     1.75
     """
     _check_direction(direction)
@@ -281,7 +281,8 @@ def _is_flow(kpi: Any) -> bool:
     return getattr(kpi, "unit", None) in FLOW_UNITS
 
 
-def measured_baseline(goal: Goal, data: Any, catalog: Any = None) -> tuple[float | None, str | None]:
+def measured_baseline(goal: Goal, data: Any,
+                      catalog: Any = None) -> tuple[float | None, str | None]:
     """The goal's baseline and its period: as written, else measured from ``data``.
 
     Without ``baseline_period`` the period just before the goal's period is measured. ``data``
@@ -380,6 +381,11 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
         row.update(status="no_data", status_label=text("status.no_data", lang),
                    note=text(f"scorecard.{key}", lang), actual=math.nan, attainment=math.nan)
         return row
+    if stop is not None and stop < gp.start:
+        row.update(status="no_data", status_label=text("status.no_data", lang),
+                   note=text("scorecard.not_started", lang), actual=math.nan,
+                   attainment=math.nan)
+        return row
     complete = stop is None or stop >= gp.last_day
     window = gp if complete else Period(gp.start, stop + pd.Timedelta(days=1), gp.freq,
                                         gp.fiscal_year_start_month)
@@ -390,15 +396,17 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
         actual = math.nan
         row["note"] = str(exc).splitlines()[0]
     row["actual"] = actual
-    row["attainment"] = attainment(actual, target, direction, baseline, use) if not (
-        use == "baseline_linear" and baseline is None) else math.nan
-    if complete:
+    if use == "baseline_linear" and baseline is None:
+        row["note"] = row["note"] or text("scorecard.no_baseline", lang)
+        actual = math.nan
+    row["attainment"] = attainment(actual, target, direction, baseline, use)
+    if _missing(row["attainment"]):
+        row["status"] = "no_data"
+    elif complete:
         row.update(elapsed_fraction=1.0, expected_to_date=target, pace_ratio=row["attainment"],
                    projected=actual, projected_attainment=row["attainment"],
                    status=status_for(row["attainment"], True, on_track_at=on_track_at,
                                      at_risk_at=at_risk_at))
-    elif _missing(actual):
-        row.update(status="no_data")
     else:
         pace = pacing(actual, target, gp, stop, direction=direction, cumulative=_is_flow(kpi),
                       baseline=baseline, method=use, on_track_at=on_track_at,
@@ -406,7 +414,5 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
         row.update(elapsed_fraction=pace.elapsed_fraction, expected_to_date=pace.expected_to_date,
                    pace_ratio=pace.pace_ratio, projected=pace.projected,
                    projected_attainment=pace.projected_attainment, status=pace.status)
-    if _missing(row.get("attainment")) and row.get("status") not in ("no_data", None):
-        row["status"] = "no_data"
     row["status_label"] = text(f"status.{row['status']}", lang)
     return row

@@ -3,8 +3,8 @@
 A :class:`Goal` says which business objective it serves, which KPI measures it (a catalog id such as
 ``new_customers``, or a :class:`CustomMetric` with its own definition and data source), for which
 scope, from which baseline to which target, in which direction, by when and who owns it. The target
-is either an absolute value (``target``) or a change from the baseline (``target_change``, a fraction:
-``0.10`` means +10 %). The same fields are the columns of the canonical ``goals`` table
+is either an absolute value (``target``) or a change from the baseline (``target_change``, a
+fraction: ``0.10`` means +10 %). The same fields are the columns of the canonical ``goals`` table
 (``kpitools/schemas/tables.yaml``) and the keys of a client's ``goals:`` list in ``client.yml``.
 
 This module also holds the two small pieces every goals module shares: the bilingual text lookup
@@ -312,9 +312,10 @@ def goal_from_dict(raw: Mapping[str, Any], *, index: int | None = None) -> Goal:
                  "越高越好": "higher", "越低越好": "lower"}.get(direction.lower(), direction)
         if guess not in DIRECTIONS:
             close = did_you_mean(direction, DIRECTIONS)
+            hint = f"did you mean {close!r}?" if close else "'higher' means more is better."
             raise KpitoolsError(
                 f"goal {goal_id!r}: direction must be 'higher' or 'lower', got {direction!r}.\n"
-                f"Hint: {'did you mean ' + repr(close) + '?' if close else 'higher = more is better'}"
+                f"Hint: {hint}"
             )
         direction = guess
     objective: Any = data.get("objective")
