@@ -53,6 +53,8 @@ WAN = 10_000
 PERCENT = 100
 
 _DATE_DTYPE = "datetime64[ns]"
+#: Calendar dates kpitools stores (datetime64[ns] spans 1677-09-21 .. 2262-04-11).
+DATE_RANGE = (pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31"))
 _SEPARATORS = r"[-/.]"
 # Each pattern captures year, month and (optionally) day; the flag says whether the year is ROC.
 _DATE_PATTERNS: tuple[tuple[re.Pattern[str], bool], ...] = (
@@ -115,10 +117,11 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     values = pd.Series(values)
     index = values.index
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        local = values.dt.tz_convert(LOCAL_TIMEZONE).dt.tz_localize(None)
-        return local.dt.normalize().astype(_DATE_DTYPE), pd.Series(False, index=index)
+        local = _to_ns(values.dt.tz_convert(LOCAL_TIMEZONE).dt.tz_localize(None))
+        return local, values.notna() & local.isna()
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return values.dt.normalize().astype(_DATE_DTYPE), pd.Series(False, index=index)
+        dates = _to_ns(values)
+        return dates, values.notna() & dates.isna()
 
     result = pd.Series(pd.NaT, index=index, dtype=_DATE_DTYPE)
     obj = values.astype(object)
@@ -128,7 +131,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     is_stamp = obj.map(lambda v: isinstance(v, dt.date | pd.Timestamp)) & present
     if is_stamp.any():
         stamps = obj[is_stamp].map(_stamp_to_local_date)
-        result[is_stamp] = pd.to_datetime(stamps).astype(_DATE_DTYPE)
+        result[is_stamp] = _to_ns(pd.to_datetime(stamps))
 
     # Bare numbers: 8-digit yyyymmdd or Excel serials.
     is_num = obj.map(_is_number) & present & ~is_stamp
@@ -165,10 +168,17 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     named = todo & text.fillna("").str.contains(_MONTH_NAME)
     if named.any():
         parsed = pd.to_datetime(text[named], format="mixed", errors="coerce")
-        result[named] = parsed.dt.normalize().astype(_DATE_DTYPE)
+        result[named] = _to_ns(parsed)
 
     bad = present & result.isna() & (is_stamp | is_num | text.notna())
     return result, bad
+
+
+def _to_ns(values: pd.Series) -> pd.Series:
+    """Naive datetimes of any unit → midnight datetime64[ns]; dates outside DATE_RANGE → NaT."""
+    low, high = DATE_RANGE
+    days = values.dt.normalize()
+    return days.where(days.between(low, high)).astype(_DATE_DTYPE)
 
 
 def _stamp_to_local_date(value: dt.date) -> pd.Timestamp:
@@ -180,10 +190,11 @@ def _stamp_to_local_date(value: dt.date) -> pd.Timestamp:
 
 def _dates_from_parts(ymd: pd.DataFrame) -> pd.Series:
     """Calendar dates from year/month/day columns; impossible dates (2024-13-01) become NaT."""
-    valid = ymd["year"].between(1, 9999) & ymd["month"].between(1, 12) & ymd["day"].between(1, 31)
+    low, high = DATE_RANGE
+    valid = ymd["year"].between(low.year, high.year) & ymd["month"].between(1, 12) & ymd["day"].between(1, 31)
     out = pd.Series(pd.NaT, index=ymd.index, dtype=_DATE_DTYPE)
     if valid.any():
-        out[valid] = pd.to_datetime(ymd[valid], errors="coerce").astype(_DATE_DTYPE)
+        out[valid] = _to_ns(pd.to_datetime(ymd[valid], errors="coerce"))
     return out
 
 
@@ -207,7 +218,7 @@ def _dates_from_numbers(numbers: pd.Series) -> pd.Series:
     serial = numbers.between(low, high) & ~compact
     if serial.any():
         days = pd.to_timedelta(np.floor(numbers[serial]), unit="D")
-        out[serial] = (EXCEL_EPOCH + days).astype(_DATE_DTYPE)
+        out[serial] = _to_ns(EXCEL_EPOCH + days)
     return out
 
 
@@ -221,8 +232,7 @@ def _dates_from_instants(text: pd.Series) -> pd.Series:
         .str.replace(r"^(\d{4}-\d{2})-(\d)(?=\D)", r"\1-0\2", regex=True)
     )
     instants = pd.to_datetime(cleaned, format="ISO8601", utc=True, errors="coerce")
-    local = instants.dt.tz_convert(LOCAL_TIMEZONE).dt.tz_localize(None)
-    return local.dt.normalize().astype(_DATE_DTYPE)
+    return _to_ns(instants.dt.tz_convert(LOCAL_TIMEZONE).dt.tz_localize(None))
 
 
 def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:

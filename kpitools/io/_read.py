@@ -113,7 +113,7 @@ def read_raw(
         frame = _read_parquet(data)
         return RawTable(frame, np.arange(2, len(frame) + 2), 1)
     if kind == "excel":
-        records = _excel_records(data, sheet)
+        records = _excel_records(data, sheet, known_headers)
         used_encoding = None
     else:
         text, used_encoding = _decode(data, encoding)
@@ -245,7 +245,10 @@ def _text_records(text: str, suffix: str) -> list[tuple[int, list[object]]]:
     return records
 
 
-def _excel_records(data: bytes, sheet: str | int | None) -> list[tuple[int, list[object]]]:
+def _excel_records(
+    data: bytes, sheet: str | int | None, known_headers: Collection[str]
+) -> list[tuple[int, list[object]]]:
+    """Rows of the chosen sheet; without ``sheet``, the sheet whose header matches best."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -262,7 +265,7 @@ def _excel_records(data: bytes, sheet: str | int | None) -> list[tuple[int, list
     try:
         names = book.sheetnames
         if sheet is None:
-            name = names[0]
+            name = _best_sheet(book, names, known_headers)
         elif isinstance(sheet, int) and not isinstance(sheet, bool):
             if not 0 <= sheet < len(names):
                 raise _fail(
@@ -281,16 +284,35 @@ def _excel_records(data: bytes, sheet: str | int | None) -> list[tuple[int, list
                 f"has no sheet {str(sheet)!r}{also}. Sheets present: {names}",
                 "set sheet: to one of the sheet names in client.yml, or pass sheet=... .",
             )
-        worksheet = book[name]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            records = [
-                (i, list(cells))
-                for i, cells in enumerate(worksheet.iter_rows(min_row=1, values_only=True), 1)
-            ]
+        records = _sheet_records(book[name])
     finally:
         book.close()
     return records
+
+
+def _sheet_records(worksheet) -> list[tuple[int, list[object]]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [
+            (i, list(cells))
+            for i, cells in enumerate(worksheet.iter_rows(min_row=1, values_only=True), 1)
+        ]
+
+
+def _best_sheet(book, names: list[str], known_headers: Collection[str]) -> str:
+    if len(names) == 1 or not known_headers:
+        return names[0]
+    best, best_hits = names[0], 0
+    for name in names:
+        records = _sheet_records(book[name])[:HEADER_SEARCH_ROWS]
+        hits = max((_header_hits(cells, known_headers) for _, cells in records), default=0)
+        if hits > best_hits:
+            best, best_hits = name, hits
+    return best
+
+
+def _header_hits(cells: list[object], known: Collection[str]) -> int:
+    return sum(normalize_header(c) in known for c in cells if c is not None and str(c).strip())
 
 
 def _read_parquet(data: bytes) -> pd.DataFrame:
@@ -401,9 +423,7 @@ def _find_header(
     known = set(known_headers)
     best, best_hits = candidates[0], 0
     for k in candidates:
-        hits = sum(
-            normalize_header(c) in known for c in records[k][1] if c is not None and str(c).strip()
-        )
+        hits = _header_hits(records[k][1], known)
         if hits > best_hits:
             best, best_hits = k, hits
     return best
