@@ -395,3 +395,29 @@ def test_blog_traffic_is_ga4_shaped(blog) -> None:
     assert yearly.is_monotonic_increasing
     assert set(social["平台"]) == {"facebook", "instagram", "youtube", "threads"}
     assert social.loc[social["平台"] == "threads", "日期"].min() == pd.Timestamp("2023-07-06")
+
+
+# ------------------------------------------------------------------ through kpitools' own loader
+@pytest.mark.parametrize("client", CLIENTS)
+def test_load_client_reads_every_sample_without_problems(client: str) -> None:
+    from kpitools.io import load_client
+
+    loaded = load_client(SAMPLES / client)  # raises DataValidationError on any error
+    assert loaded.warnings == {}
+    cfg = config(client)
+    assert set(loaded.tables) == set(cfg["tables"])
+    assert loaded.business_model == cfg["business_model"]
+    assert len(loaded.goals) == len(cfg["goals"])
+    # every row of every file arrives (row counts read independently with pandas)
+    for table, spec in cfg["tables"].items():
+        rows = 0
+        for entry in spec.get("files", [spec]):
+            path = SAMPLES / client / entry["file"]
+            if path.suffix == ".xlsx":
+                rows += len(
+                    pd.read_excel(path, sheet_name=entry["sheet"], header=entry["header_row"] - 1)
+                )
+            else:
+                encoding = "cp950" if entry.get("encoding") == "auto" else "utf-8-sig"
+                rows += len(pd.read_csv(path, encoding=encoding))
+        assert len(loaded[table]) == rows, table
