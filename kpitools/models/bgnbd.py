@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, expit, gammaln, xlogy
+from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
 from kpitools._errors import KpitoolsError
 from kpitools.models._fit import FitResult, hyp2f1_checked, maximize_loglik
@@ -135,7 +135,7 @@ class BgNbd:
 
         P = B(a, b + n)/B(a, b) · Γ(r + n)/(Γ(r) n!) · q^r p^n
             + δ(n > 0) · B(a + 1, b + n − 1)/B(a, b) · [1 − q^r Σ_{j<n} Γ(r + j)/(Γ(r) j!) p^j]
-        with p = t/(α + t) and q = α/(α + t).
+        with p = t/(α + t) and q = α/(α + t); the bracket equals I_p(n, r).
         """
         n_arr = as_float_array(n, "n")
         if (n_arr < 0).any() or (n_arr != np.round(n_arr)).any():
@@ -147,15 +147,12 @@ class BgNbd:
         log_qr = r * (np.log(alpha) - np.log(alpha + t))
         first = np.exp(betaln(a, b + n_arr) - betaln(a, b) + gammaln(r + n_arr) - gammaln(r)
                        - gammaln(n_arr + 1) + log_qr + xlogy(n_arr, p))
-        n_max = int(n_arr.max(initial=0))
-        j = np.arange(max(n_max, 1)).reshape((-1,) + (1,) * p.ndim)
-        terms = np.exp(gammaln(r + j) - gammaln(r) - gammaln(j + 1) + xlogy(j, p))
-        partial = np.concatenate([np.zeros((1, *p.shape)), np.cumsum(terms, axis=0)], axis=0)
-        sums = np.take_along_axis(partial, n_arr[None, ...], axis=0)[0]
+        # 1 − q^r Σ_{j<n} NB(j) is the negative binomial upper tail P(J >= n) = I_p(n, r), the
+        # regularised incomplete beta function; computing it directly avoids cancellation.
+        tail = betainc(np.maximum(n_arr, 1), r, p)
         second = np.where(
             n_arr > 0,
-            np.exp(betaln(a + 1, b + np.maximum(n_arr, 1) - 1) - betaln(a, b))
-            * (1 - np.exp(log_qr) * sums),
+            np.exp(betaln(a + 1, b + np.maximum(n_arr, 1) - 1) - betaln(a, b)) * tail,
             0.0,
         )
         return _finite(first + second, "probability of n purchases")
