@@ -1,0 +1,88 @@
+"""Goal attainment methods (kpi-definitions.md §3.2), zero/negative targets, caps and floors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from kpitools._errors import KpitoolsError
+from kpitools.goals import attainment, default_method
+
+
+def test_higher_is_better_ratio():
+    # quota attainment 50,000 ÷ 45,000 = 111.11 % (calculator.academy example, §3.2)
+    assert attainment(50_000, 45_000) == pytest.approx(1.111111, rel=1e-6)
+    assert default_method("higher") == "ratio"
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    # churn target 8 %, actual 6.5 %, baseline 10 % — the table in §3.2:
+    ("downward_polarity", 1.1875),   # 2 − 6.5/8
+    ("inverse_ratio", 8 / 6.5),      # 123.1 %
+    ("baseline_linear", 1.75),       # (10 − 6.5) ÷ (10 − 8)
+])
+def test_lower_is_better_three_methods(method, expected):
+    got = attainment(0.065, 0.08, "lower", baseline=0.10, method=method)
+    assert got == pytest.approx(expected)
+
+
+def test_lower_default_is_downward_polarity():
+    assert default_method("lower") == "downward_polarity"
+    assert attainment(0.065, 0.08, "lower") == pytest.approx(1.1875)
+    # 200 % at zero actual is the maximum of downward polarity
+    assert attainment(0.0, 0.08, "lower") == pytest.approx(2.0)
+
+
+def test_zero_target_rule():
+    # T = 0: met → 1.0, missed → 0.0 (Stratec / CAMMS)
+    assert attainment(0, 0, "lower") == 1.0
+    assert attainment(3, 0, "lower") == 0.0      # e.g. 3 complaints against a target of none
+    assert attainment(0, 0, "higher") == 1.0
+    assert attainment(-5, 0, "higher") == 0.0    # a loss against a break-even target
+
+
+def test_negative_target_flips_polarity():
+    # higher: loss limited to −50 against a target of −100 → 2 − (−50/−100) = 1.5
+    assert attainment(-50, -100, "higher") == pytest.approx(1.5)
+    assert attainment(-200, -100, "higher") == pytest.approx(0.0)
+    # lower: net churn −10 % against a target of −5 % → A/T = 2.0
+    assert attainment(-0.10, -0.05, "lower") == pytest.approx(2.0)
+
+
+def test_baseline_linear_both_directions():
+    # higher: baseline 100, target 150, actual 125 → 0.5
+    assert attainment(125, 150, "higher", baseline=100, method="baseline_linear") == 0.5
+    # a result below baseline is floored at 0 by default, negative with floor=None
+    assert attainment(90, 150, "higher", baseline=100, method="baseline_linear") == 0.0
+    assert attainment(90, 150, "higher", baseline=100, method="baseline_linear",
+                      floor=None) == pytest.approx(-0.2)
+
+
+def test_cap_and_floor():
+    assert attainment(200, 100, cap=1.5) == 1.5
+    assert attainment(0.065, 0.08, "lower", baseline=0.10, method="baseline_linear",
+                      cap=1.0) == 1.0
+    assert attainment(0.30, 0.08, "lower") == 0.0  # 2 − 3.75 < 0 → floor 0
+
+
+def test_missing_values_give_nan():
+    assert math.isnan(attainment(math.nan, 100))
+    assert math.isnan(attainment(5, None))
+
+
+def test_errors_teach():
+    with pytest.raises(KpitoolsError, match=r"method 'ratio' does not fit a lower-is-better KPI"
+                                            r".*\nHint: use one of"):
+        attainment(1, 2, "lower", method="ratio")
+    with pytest.raises(KpitoolsError, match=r"unknown attainment method 'linear'"):
+        attainment(1, 2, method="linear")
+    with pytest.raises(KpitoolsError, match=r"'baseline_linear' needs a baseline"):
+        attainment(1, 2, method="baseline_linear")
+    with pytest.raises(KpitoolsError, match=r"target \(2\) equals the baseline"):
+        attainment(1, 2, baseline=2, method="baseline_linear")
+    with pytest.raises(KpitoolsError, match=r"'inverse_ratio' .* needs a positive target and "
+                                            r"actual.*\nHint: use method 'downward_polarity'"):
+        attainment(0, 0.05, "lower", method="inverse_ratio")
+    with pytest.raises(KpitoolsError, match=r"direction must be 'higher' or 'lower'"):
+        attainment(1, 2, "up")

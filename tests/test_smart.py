@@ -1,0 +1,281 @@
+"""SMART check: the article's examples, each criterion's pass/warn/fail cases, rewrite_goal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from kpitools._errors import KpitoolsError, PeriodError, UnknownKPIError, did_you_mean
+from kpitools.goals import (
+    CustomMetric,
+    Goal,
+    check_smart,
+    findings_frame,
+    goal_sentence,
+    is_smart,
+    parse_goal_text,
+    rewrite_goal,
+)
+
+
+@dataclass(frozen=True)
+class FakeKPI:
+    id: str
+    name: dict
+    direction: str = "higher"
+    unit: str = "count"
+    tables: tuple = ("customers",)
+    strategies: tuple = ()
+    formula: str = ""
+
+    def name_for(self, lang: str) -> str:
+        return self.name[lang]
+
+
+@dataclass
+class FakeCatalog:
+    """Stands in for kpitools.catalog; kpi_series returns a stored history and logs the call."""
+
+    history: pd.Series | None = None
+    calls: list = field(default_factory=list)
+    kpis: dict = field(default_factory=lambda: {
+        "new_customers": FakeKPI("new_customers", {"zh-TW": "新增客戶數", "en": "New customers"},
+                                 strategies=("acquire_customers",)),
+        "churn_rate": FakeKPI("churn_rate", {"zh-TW": "顧客流失率", "en": "Customer churn rate"},
+                              direction="lower", unit="rate", tables=("contracts",),
+                              strategies=("retain_customers",)),
+    })
+
+    def get_kpi(self, kpi_id):
+        if kpi_id not in self.kpis:
+            raise UnknownKPIError(f"unknown KPI {kpi_id!r}.\nHint: did you mean "
+                                  f"{did_you_mean(kpi_id, list(self.kpis))!r}?")
+        return self.kpis[kpi_id]
+
+    def list_kpis(self, **_):
+        return list(self.kpis.values())
+
+    def strategy_label(self, sid, lang):
+        return {"acquire_customers": {"zh-TW": "開發新客戶", "en": "Win new customers"},
+                "retain_customers": {"zh-TW": "留住客戶", "en": "Keep customers"}}[sid][lang]
+
+    def compute_kpi(self, kpi_id, data, period=None):
+        return float(self.history[str(period)])
+
+    def kpi_series(self, kpi_id, data, freq="Q", start=None, end=None):
+        self.calls.append((kpi_id, freq, end))
+        if self.history is None:
+            raise KpitoolsError("no data")
+        return self.history
+
+
+# Quarterly new customers; quarter-over-quarter change:
+# 30→33.6 +12 %, 33.6→35 +4.17 %, 35→38 +8.57 %, 38→40 +5.26 %  (best +12 %, worst +4.17 %)
+NEW_CUSTOMERS = pd.Series([30, 33.6, 35, 38, 40.0],
+                          index=["2022Q4", "2023Q1", "2023Q2", "2023Q3", "2023Q4"])
+
+
+def statuses(findings):
+    return {f.criterion: f.status for f in findings}
+
+
+def _good_goal(**changes) -> Goal:
+    base = Goal(goal_id="g1", kpi="new_customers", baseline=40, baseline_period="2023Q4",
+                target_change=0.10, period="2024Q1", owner="業務部", strategy="acquire_customers")
+    return base.replace(**changes)
+
+
+# ---------------------------------------------------------------- the article's examples
+@pytest.mark.parametrize("vague", ["改善客戶數", "improve customer count"])
+def test_article_vague_goal_fails_specific_measurable_time_bound(vague):
+    s = statuses(check_smart(vague, lang="en", catalog=FakeCatalog()))
+    assert (s["specific"], s["measurable"], s["time_bound"]) == ("fail", "fail", "fail")
+
+
+@pytest.mark.parametrize("wording", ["raise monthly new customers by 10% in 2024Q1",
+                                     "在2024年第一季度,將每月新增客戶數提升10%"])
+def test_article_smart_goal_passes(wording):
+    cat = FakeCatalog()
+    findings = check_smart(wording, NEW_CUSTOMERS, lang="en", catalog=cat,
+                           strategy="acquire_customers")
+    assert statuses(findings) == dict.fromkeys(
+        ("specific", "measurable", "achievable", "relevant", "time_bound"), "pass")
+    assert is_smart(findings)
+    # baseline read from the history's 2023Q4 value (40): target 44 = +10 %
+    assert "baseline 40, target 44 (+10.0%)" in findings[1].message
+
+
+def test_parse_goal_text_reads_kpi_change_and_period():
+    g = parse_goal_text("在2024年第一季度,將每月新增客戶數提升10%", catalog=FakeCatalog())
+    assert (g.kpi, g.target_change, g.period) == ("new_customers", pytest.approx(0.1), "2024Q1")
+    g = parse_goal_text("reduce customer churn rate by 20% in Q3 2024", catalog=FakeCatalog())
+    assert (g.kpi, g.target_change, g.period) == ("churn_rate", pytest.approx(-0.2), "2024Q3")
+
+
+def test_findings_in_both_languages():
+    zh = check_smart(_good_goal(), NEW_CUSTOMERS, lang="zh-TW", catalog=FakeCatalog())
+    en = check_smart(_good_goal(), NEW_CUSTOMERS, lang="en", catalog=FakeCatalog())
+    assert [f.status for f in zh] == [f.status for f in en]
+    assert zh[3].message == "「新增客戶數」服務策略「開發新客戶」。"
+    assert en[3].message == '"New customers" serves the strategy "Win new customers".'
+    frame = findings_frame(en, "en")
+    assert list(frame["criterion"]) == ["Specific", "Measurable", "Achievable", "Relevant",
+                                        "Time-bound"]
+
+
+# ---------------------------------------------------------------- Specific / Measurable
+def test_specific_fails_without_result_and_custom_without_definition():
+    f = check_smart(Goal(kpi="new_customers", period="2024Q1"), lang="en",
+                    catalog=FakeCatalog())
+    assert (f[0].status, f[1].status) == ("fail", "fail")
+    assert "not the result wanted" in f[0].message
+    custom = Goal(kpi=CustomMetric("Store visitors"), target=500, baseline=400, period="2024Q1")
+    f = check_smart(custom, lang="en", catalog=FakeCatalog())
+    assert statuses(f)["specific"] == "fail"
+    assert statuses(f)["measurable"] == "fail"  # no data source either
+    assert statuses(f)["relevant"] == "warn"
+
+
+def test_specific_mentions_scope():
+    f = check_smart(_good_goal(scope="B2B"), lang="en", catalog=FakeCatalog())
+    assert f[0].message == 'The metric "New customers" is defined, with scope "B2B".'
+
+
+def test_measurable_wrong_way_and_no_baseline_and_equal_target():
+    cat = FakeCatalog()
+    wrong = check_smart(_good_goal(target_change=None, target=30), lang="en", catalog=cat)
+    assert statuses(wrong)["measurable"] == "fail"  # 30 < 40 for a higher-is-better KPI
+    churn_up = Goal(kpi="churn_rate", baseline=0.08, target=0.09, period="2024Q1")
+    assert statuses(check_smart(churn_up, lang="en", catalog=cat))["measurable"] == "fail"
+    no_base = check_smart(_good_goal(baseline=None), lang="en", catalog=cat)
+    assert statuses(no_base)["measurable"] == "warn"
+    same = check_smart(_good_goal(target_change=None, target=40), lang="en", catalog=cat)
+    assert statuses(same)["measurable"] == "warn"
+
+
+def test_measurable_warns_when_client_lacks_the_table():
+    client = SimpleNamespace(tables={"orders": pd.DataFrame()}, strategy=["acquire_customers"])
+    f = check_smart(_good_goal(), client, lang="en", catalog=FakeCatalog())
+    assert statuses(f)["measurable"] == "warn"
+    assert "customers" in f[1].message
+    assert statuses(f)["achievable"] == "warn"  # the fake kpi_series fails: no history
+
+
+# ---------------------------------------------------------------- Achievable
+@pytest.mark.parametrize(("change", "status", "words"), [
+    (0.10, "pass", "within the range"),   # 4.17 % ≤ 10 % ≤ 12 %
+    (0.15, "warn", "stretch"),            # > best 12 %, ≤ 12 % + max(5 pp, 6 pp) = 18 %
+    (0.30, "fail", "far beyond"),         # > 18 %
+    (0.02, "warn", "less than even the worst"),  # < worst 4.17 %
+])
+def test_achievable_against_own_history(change, status, words):
+    f = check_smart(_good_goal(target_change=change), NEW_CUSTOMERS, lang="en",
+                    catalog=FakeCatalog())
+    assert f[2].status == status
+    assert words in f[2].message
+
+
+def test_achievable_lower_is_better_uses_improvement():
+    # churn 10 %, 9 %, 9.5 %, 8.5 %, 8 %: improvements (−change) +10 %, −5.56 %, +10.53 %, +5.88 %
+    churn = pd.Series([0.10, 0.09, 0.095, 0.085, 0.08],
+                      index=["2022Q4", "2023Q1", "2023Q2", "2023Q3", "2023Q4"])
+    goal = Goal(kpi="churn_rate", baseline=0.08, baseline_period="2023Q4", target=0.07,
+                period="2024Q1", strategy="retain_customers")
+    # required improvement 1 − 7/8 = 12.5 % > best 10.53 %, but ≤ 10.53 % + 5.26 pp → stretch
+    f = check_smart(goal, churn, lang="en", catalog=FakeCatalog())
+    assert f[2].status == "warn" and "stretch" in f[2].message
+
+
+def test_achievable_year_over_year_span():
+    # baseline a year before the goal: compare with 4-quarter changes 100→110 (+10 %),
+    # 102→118 (+15.7 %), 104→112 (+7.7 %), 106→120 (+13.2 %)
+    s = pd.Series([100, 102, 104, 106, 110, 118, 112, 120.0],
+                  index=["2022Q1", "2022Q2", "2022Q3", "2022Q4", "2023Q1", "2023Q2", "2023Q3",
+                         "2023Q4"])
+    goal = _good_goal(baseline=110, baseline_period="2023Q1", target_change=0.12)
+    f = check_smart(goal, s, lang="en", catalog=FakeCatalog())
+    assert f[2].status == "pass"
+    assert "past 4 changes" in f[2].message
+
+
+def test_achievable_needs_history_and_data():
+    short = NEW_CUSTOMERS.tail(3)  # only 2 changes < MIN_HISTORY
+    f = check_smart(_good_goal(), short, lang="en", catalog=FakeCatalog())
+    assert f[2].status == "warn" and "Only 2 past changes" in f[2].message
+    assert check_smart(_good_goal(), lang="en", catalog=FakeCatalog())[2].status == "warn"
+
+
+def test_achievable_calls_kpi_series_with_goal_frequency_up_to_previous_period():
+    cat = FakeCatalog(history=NEW_CUSTOMERS)
+    client = SimpleNamespace(tables={"customers": pd.DataFrame()}, strategy=["acquire_customers"],
+                             fiscal_year_start_month=1)
+    f = check_smart(_good_goal(), client, lang="en", catalog=cat)
+    assert cat.calls == [("new_customers", "Q", "2023Q4")]
+    assert is_smart(f)
+
+
+# ---------------------------------------------------------------- Relevant / Time-bound
+def test_relevant_mismatch_and_missing_strategy():
+    cat = FakeCatalog()
+    f = check_smart(_good_goal(strategy="retain_customers"), lang="en", catalog=cat)
+    assert f[3].status == "fail"
+    assert '"New customers" serves "Win new customers", not the stated strategy' in f[3].message
+    f = check_smart(_good_goal(strategy=None), lang="en", catalog=cat)
+    assert f[3].status == "warn"
+    client = SimpleNamespace(tables={}, strategy=["retain_customers", "acquire_customers"])
+    assert check_smart(_good_goal(strategy=None), client, lang="en", catalog=cat)[3].status == (
+        "pass")
+
+
+def test_time_bound_cases():
+    cat = FakeCatalog()
+    assert check_smart(_good_goal(period="2024Q5"), lang="en", catalog=cat)[4].status == "fail"
+    after = check_smart(_good_goal(baseline_period="2024Q2"), lang="en", catalog=cat)[4]
+    assert after.status == "warn" and "not before" in after.message
+    due = check_smart(_good_goal(period=None, deadline="2024-06-30"), lang="en", catalog=cat)[4]
+    assert due.status == "pass" and "2024-06-30" in due.message
+
+
+def test_unknown_kpi_raises_with_hint():
+    with pytest.raises(UnknownKPIError, match=r"unknown KPI 'new_customer'.*\n.*new_customers"):
+        check_smart(Goal(kpi="new_customer"), catalog=FakeCatalog())
+
+
+# ---------------------------------------------------------------- rewrite
+def test_rewrite_vague_goal_into_smart_goal():
+    g = rewrite_goal("改善客戶數", kpi="new_customers", target_change=0.10, period="2024Q1",
+                     owner="業務部", strategy="acquire_customers", catalog=FakeCatalog(),
+                     data=NEW_CUSTOMERS)
+    assert (g.baseline, g.baseline_period, g.direction) == (40.0, "2023Q4", "higher")
+    assert g.objective == "改善客戶數"
+    assert is_smart(check_smart(g, NEW_CUSTOMERS, catalog=FakeCatalog()))
+    assert goal_sentence(g, "en", catalog=FakeCatalog()) == (
+        "業務部: in 2024Q1, raise New customers by 10.0% (baseline 40, 2023Q4)")
+    assert goal_sentence(g, "zh-TW", catalog=FakeCatalog()) == (
+        "業務部:在 2024Q1,提升新增客戶數 10.0%(基準 40,2023Q4)")
+
+
+def test_rewrite_errors():
+    cat = FakeCatalog()
+    with pytest.raises(KpitoolsError, match="exactly one of target="):
+        rewrite_goal("x", kpi="new_customers", period="2024Q1", owner="a", catalog=cat)
+    with pytest.raises(KpitoolsError, match="needs an owner"):
+        rewrite_goal("x", kpi="new_customers", target=5, period="2024Q1", owner=" ", catalog=cat)
+    with pytest.raises(PeriodError, match="cannot read period"):
+        rewrite_goal("x", kpi="new_customers", target=5, period="next spring", owner="a",
+                     catalog=cat)
+    with pytest.raises(UnknownKPIError, match="new_customers"):
+        rewrite_goal("x", kpi="new_custmers", target=5, period="2024Q1", owner="a", catalog=cat)
+
+
+def test_rewrite_with_custom_metric():
+    g = rewrite_goal("more visitors", kpi={"name": "Store visitors", "definition": "door count",
+                                           "data_source": "people counter"},
+                     target=1200, baseline=1000, period="2024-03", owner="Store", direction="higher",
+                     catalog=FakeCatalog())
+    assert statuses(check_smart(g, catalog=FakeCatalog(), lang="en")) == {
+        "specific": "pass", "measurable": "pass", "achievable": "warn", "relevant": "warn",
+        "time_bound": "pass"}
