@@ -55,8 +55,10 @@ def kpis_command(lang: str, business_model: str | None, strategy: str | None) ->
 
 def _register_commands() -> None:
     from kpitools.commands.check_data import check_data
+    from kpitools.commands.report import new_client, report, templates
 
-    main.add_command(check_data)
+    for command in (check_data, report, new_client, templates):
+        main.add_command(command)
 
 
 _register_commands()
