@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,14 +54,14 @@ def template_parameters(template: str | os.PathLike[str]) -> dict[str, TemplateP
         raise KpitoolsError(
             f"Template {path} not found.\nHint: run `kpitools templates` to list the templates."
         )
-    raw = papermill.inspect_notebook(os.fspath(path))
+    raw = _inspect(path, papermill)
     if not raw:
         raise KpitoolsError(
             f"Template {path} has no cell tagged 'parameters' (or the cell is empty).\n"
             "Hint: tag the cell holding the defaults with `parameters` "
             "(JupyterLab: Property Inspector → Cell Tags)."
         )
-    return {
+    params = {
         name: TemplateParameter(
             name=name,
             type=_type_name(info.get("inferred_type_name")),
@@ -69,6 +70,53 @@ def template_parameters(template: str | os.PathLike[str]) -> dict[str, TemplateP
         )
         for name, info in raw.items()
     }
+    # papermill's line pattern skips annotations it cannot read (``int | None``); the cell's
+    # syntax tree still knows them, so they are neither lost nor reported as unknown.
+    for name, annotation, default in _assignments(path):
+        if name not in params:
+            params[name] = TemplateParameter(name, annotation, default, "")
+    return params
+
+
+def _assignments(path: Path) -> list[tuple[str, str, str]]:
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(os.fspath(path), as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            default = ast.unparse(node.value) if node.value is not None else ""
+            found.append((node.target.id, ast.unparse(node.annotation), default))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name):
+            found.append((node.targets[0].id, "any", ast.unparse(node.value)))
+    return found
+
+
+def _inspect(path: Path, papermill: Any) -> dict[str, dict[str, Any]]:
+    """papermill.inspect_notebook, also for notebooks saved without kernel metadata.
+
+    papermill needs a kernel name to pick its parameter parser; kpitools always runs templates
+    with the ``python3`` kernel, so a template without one is read as Python.
+    """
+    import nbformat
+
+    nb = nbformat.read(os.fspath(path), as_version=4)
+    if nb.metadata.get("kernelspec", {}).get("name"):
+        return papermill.inspect_notebook(os.fspath(path))
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                 "display_name": "Python 3"}
+    with tempfile.TemporaryDirectory(prefix="kpitools-inspect-") as folder:
+        copy = Path(folder) / path.name
+        nbformat.write(nb, os.fspath(copy))
+        return papermill.inspect_notebook(os.fspath(copy))
 
 
 def _type_name(inferred: str | None) -> str:

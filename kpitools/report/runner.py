@@ -342,7 +342,8 @@ def _run_job(job: _Job) -> RunResult:
             job.template, os.fspath(notebook),
             parameters={"client_dir": job.client_dir, "quarter": job.quarter, "lang": job.lang,
                         "output_dir": os.fspath(staging), **job.params},
-            kernel_name="python3", cwd=os.fspath(staging), progress_bar=False,
+            kernel_name="python3", language="python", cwd=os.fspath(staging),
+            progress_bar=False,
             execution_timeout=job.timeout, start_timeout=KERNEL_START_TIMEOUT_SECONDS,
             extra_arguments=list(_KERNEL_ARGUMENTS),
         )
