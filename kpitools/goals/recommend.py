@@ -159,7 +159,8 @@ def recommend_kpis(strategy: str | Sequence[str], business_model: str | None = N
                                               tables=", ".join(kpi.tables)))
         rows.append({"kpi_id": kpi.id, "name": kpi.name_for(lang), "score": score(kpi),
                      "strategies": list(served), "tables": list(kpi.tables),
-                     "has_data": has_data(kpi), "reason": _join(parts, lang)})
+                     "has_data": has_data(kpi),
+                     "reason": (";" if lang == "zh-TW" else "; ").join(parts)})
     return pd.DataFrame(rows, columns=["kpi_id", "name", "score", "strategies", "tables",
                                        "has_data", "reason"])
 
