@@ -183,7 +183,7 @@ def status_label(status: str, lang: str = DEFAULT_LANG) -> str:
         known = [k.split(".", 1)[1] for k in _table() if k.startswith("status.")]
         raise KpitoolsError(
             f"unknown status {status!r}; known: {', '.join(known)}.\n"
-            "Hint: goal statuses are on_track, at_risk and off_track."
+            "Hint: statuses are the ids kpitools.goals.scorecard writes; check for a typo."
         )
     return t(f"status.{norm}", lang)
 
@@ -227,8 +227,8 @@ def period_label(period: str | Period, lang: str = DEFAULT_LANG) -> str:
     fiscal = p.fiscal_year_start_month != 1
     if p.freq == "M":
         month = p.start.month
-        return t("period.month_label", lang, year=p.start.year, month=month,
-                 month_abbr=month_name(month, "en"))
+        return t("period.month_label", lang, year=p.start.year,
+                 month_name=month_name(month, lang))
     year = int(p.label[:4])
     if p.freq == "Y":
         return t("period.fiscal_year_label" if fiscal else "period.year_label", lang, year=year)

@@ -9,7 +9,7 @@ plots.
 >>> from kpitools.plots import trend_chart
 >>> revenue = pd.Series([1.2e6, 1.35e6, 1.5e6], index=["2024Q1", "2024Q2", "2024Q3"])
 >>> fig = trend_chart(revenue, title="季營收", unit="currency", target=1.4e6, lang="zh-TW")
->>> fig.axes[0].get_title()
+>>> fig.axes[0].get_title(loc="left")  # kpitools titles are left-aligned
 '季營收'
 """
 

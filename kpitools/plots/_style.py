@@ -48,6 +48,9 @@ STATUS_COLORS = {
 FIGSIZE = (8.0, 4.5)
 TITLE_SIZE = 14
 LABEL_SIZE = 10
+#: Data labels switch to compact form (12.5萬元, NT$125K) from these magnitudes on.
+COMPACT_MONEY_FROM = 1e4
+COMPACT_COUNT_FROM = 1e5
 #: Rotate x labels when (number of labels × widest label) exceeds this many half-width
 #: character cells (a Han character counts two), so labels never overlap on an 8-inch figure.
 MAX_FLAT_LABEL_CELLS = 80
@@ -144,7 +147,8 @@ def format_axis(axis: Axis, unit: str, lang: str, currency: str) -> None:
 
 def value_text(value: float, unit: str, lang: str, currency: str) -> str:
     """A data label: full precision for rates, compact for money and large counts."""
-    compact = unit == "currency" or (unit == "count" and abs(value) >= 1e5)
+    compact = (unit == "currency" and abs(value) >= COMPACT_MONEY_FROM) or (
+        unit == "count" and abs(value) >= COMPACT_COUNT_FROM)
     return fmt_value(value, unit, lang, currency=currency, compact=compact)
 
 
