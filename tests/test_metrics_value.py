@@ -43,7 +43,8 @@ def test_cltv_trailing_six_months():
 
 
 def test_cltv_zero_churn_policies():
-    with pytest.raises(KpitoolsError, match=r"(?s)no customer churned in 2024-04.*zero_churn='floor'"):
+    zero_msg = r"(?s)no customer churned in 2024-04.*Hint: pass zero_churn='floor'"
+    with pytest.raises(KpitoolsError, match=zero_msg):
         cltv(_twenty(), "2024-04")
     # Stripe floor 1.67 %: 100 ÷ 0.0167 = 5,988.02.
     assert cltv(_twenty(), "2024-04", zero_churn="floor") == pytest.approx(100 / 0.0167)
