@@ -15,13 +15,41 @@ from kpitools.io import load_contracts, load_orders, load_table, load_web_traffi
 FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 HEADER_WORDS = st.sampled_from(
-    ["order_id", "customer_id", "order_date", "amount", "訂單編號", "客戶編號", "金額", "日期",
-     "discount", "", "#", "x"]
+    [
+        "order_id",
+        "customer_id",
+        "order_date",
+        "amount",
+        "訂單編號",
+        "客戶編號",
+        "金額",
+        "日期",
+        "discount",
+        "",
+        "#",
+        "x",
+    ]
 )
 CELLS = st.one_of(
     st.sampled_from(
-        ["2024-01-05", "113/01/05", "民國113年1月5日", "NT$1,234", "(1,234)", "１２３４", "12%",
-         "", "N/A", "45296", "2024/13/01", "-5", '"', "#1001", "9" * 30, "2999-01-01"]
+        [
+            "2024-01-05",
+            "113/01/05",
+            "民國113年1月5日",
+            "NT$1,234",
+            "(1,234)",
+            "１２３４",
+            "12%",
+            "",
+            "N/A",
+            "45296",
+            "2024/13/01",
+            "-5",
+            '"',
+            "#1001",
+            "9" * 30,
+            "2999-01-01",
+        ]
     ),
     st.text(max_size=12),
 )
@@ -81,10 +109,14 @@ def test_any_text_any_options(text, preset, header_row):
 
 @FUZZ
 @given(
-    cells=st.lists(st.one_of(st.none(), st.integers(), st.floats(), st.text(max_size=8),
-                             st.datetimes()), min_size=1, max_size=8)
+    cells=st.lists(
+        st.one_of(st.none(), st.integers(), st.floats(), st.text(max_size=8), st.datetimes()),
+        min_size=1,
+        max_size=8,
+    )
 )
 def test_dataframes_with_mixed_python_values(cells):
-    frame = pd.DataFrame({"customer_id": ["C"] * len(cells), "signup_date": cells,
-                          "name": cells}, dtype=object)
+    frame = pd.DataFrame(
+        {"customer_id": ["C"] * len(cells), "signup_date": cells, "name": cells}, dtype=object
+    )
     outcome(lambda s: load_table("customers", s), frame)

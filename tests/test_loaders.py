@@ -79,7 +79,9 @@ def test_explicit_encoding_wins(tmp_path):
 
 def test_explicit_wrong_encoding_is_a_clear_error(tmp_path):
     path = write(tmp_path, "c.csv", "客戶編號\nC1\n", "big5")
-    with pytest.raises(DataValidationError, match=r"c\.csv: 1 problem\n  - cannot be read as utf-8"):
+    with pytest.raises(
+        DataValidationError, match=r"c\.csv: 1 problem\n  - cannot be read as utf-8"
+    ):
         load_customers(path, encoding="utf-8")
 
 
@@ -192,8 +194,15 @@ def test_quoted_newline_counts_as_one_spreadsheet_row(tmp_path):
 def test_dtypes_follow_the_contract():
     orders = load_orders(GOOD / "pos_big5.csv")
     assert list(orders.columns) == [
-        "order_id", "customer_id", "order_date", "amount", "discount", "cost", "channel",
-        "product", "quantity",
+        "order_id",
+        "customer_id",
+        "order_date",
+        "amount",
+        "discount",
+        "cost",
+        "channel",
+        "product",
+        "quantity",
     ]
     assert str(orders["order_date"].dtype) == "datetime64[ns]"
     assert orders["amount"].dtype == "float64"
@@ -203,7 +212,9 @@ def test_dtypes_follow_the_contract():
 
 def test_categories_are_lower_case(tmp_path):
     text = "contract_id,customer_id,start_date,end_date,total_value,billing_period,status\n"
-    text += "K1,C1,2024-01-01,2024-12-31,1200,Monthly,ACTIVE\nK2,C2,2024-01-01,2024-12-31,1,年繳,續約\n"
+    text += (
+        "K1,C1,2024-01-01,2024-12-31,1200,Monthly,ACTIVE\nK2,C2,2024-01-01,2024-12-31,1,年繳,續約\n"
+    )
     contracts = load_contracts(write(tmp_path, "k.csv", text))
     assert contracts["billing_period"].tolist() == ["monthly", "annual"]
     assert contracts["status"].tolist() == ["active", "renewed"]
@@ -238,8 +249,12 @@ def test_columns_mapping_errors_are_reported(tmp_path):
     with pytest.raises(DataValidationError) as info:
         load_customers(path, columns={"客戶名": "customer_id", "名稱": "nmae"})
     text = str(info.value)
-    assert "the column mapping names '客戶名', which is not in the file (did you mean '客戶'?)" in text
-    assert "sends '名稱' to 'nmae', which is not a column of customers (did you mean 'name'?)" in text
+    assert (
+        "the column mapping names '客戶名', which is not in the file (did you mean '客戶'?)" in text
+    )
+    assert (
+        "sends '名稱' to 'nmae', which is not a column of customers (did you mean 'name'?)" in text
+    )
 
 
 def test_columns_must_be_a_mapping():
@@ -290,10 +305,17 @@ def test_corrupt_parquet_is_refused(tmp_path):
 
 def test_every_table_has_a_loader():
     loaders = {
-        "customers": load_customers, "orders": load_orders, "contracts": load_contracts,
-        "deals": load_deals, "marketing_spend": load_marketing_spend, "goals": load_goals,
-        "web_traffic": load_web_traffic, "social": load_social, "feedback": load_feedback,
-        "churn_events": load_churn_events, "quotas": load_quotas,
+        "customers": load_customers,
+        "orders": load_orders,
+        "contracts": load_contracts,
+        "deals": load_deals,
+        "marketing_spend": load_marketing_spend,
+        "goals": load_goals,
+        "web_traffic": load_web_traffic,
+        "social": load_social,
+        "feedback": load_feedback,
+        "churn_events": load_churn_events,
+        "quotas": load_quotas,
     }
     assert sorted(loaders) == sorted(table_names())
     for name, loader in loaders.items():
@@ -302,7 +324,7 @@ def test_every_table_has_a_loader():
 
 
 def test_small_tables_load(tmp_path):
-    spend = load_marketing_spend(b"month,channel,spend\n2024-01,Google Ads,\"NT$12,000\"\n")
+    spend = load_marketing_spend(b'month,channel,spend\n2024-01,Google Ads,"NT$12,000"\n')
     assert spend.iloc[0].tolist() == [TS("2024-01-01"), "Google Ads", 12000.0, "paid"]
     quotas = load_quotas("業務,期間,業績目標\n王小明,2024Q1,1200000\n".encode())
     assert quotas.iloc[0].tolist() == ["王小明", "2024Q1", 1200000.0]
@@ -340,16 +362,21 @@ def test_sample_shop_client(shop):
 
 @pytest.mark.skipif(not (SAMPLES / "shop" / "client.yml").exists(), reason="sample data absent")
 def test_missing_table_on_client_has_hint(shop):
-    with pytest.raises(KpitoolsError, match=r"(?s)client 'shop' has no 'deals' table.*Hint: add it"):
+    with pytest.raises(
+        KpitoolsError, match=r"(?s)client 'shop' has no 'deals' table.*Hint: add it"
+    ):
         shop["deals"]
 
 
 def test_client_attributes(tmp_path):
-    write(tmp_path, "client.yml",
-          "name: {zh-TW: 範例公司, en: Example Ltd.}\nbusiness_model: saas\n"
-          "strategy: retain_customers\nfiscal_year_start_month: 4\nlanguage: en\n"
-          "funnel_stages: [lead, won]\n"
-          "tables:\n  customers: customers.csv\n")
+    write(
+        tmp_path,
+        "client.yml",
+        "name: {zh-TW: 範例公司, en: Example Ltd.}\nbusiness_model: saas\n"
+        "strategy: retain_customers\nfiscal_year_start_month: 4\nlanguage: en\n"
+        "funnel_stages: [lead, won]\n"
+        "tables:\n  customers: customers.csv\n",
+    )
     write(tmp_path, "customers.csv", "customer_id\nC1\n")
     client = load_client(tmp_path)
     assert client.name_for("zh-TW") == "範例公司"
@@ -373,9 +400,12 @@ def test_client_warnings_do_not_raise(tmp_path):
 
 
 def test_same_id_in_two_files_of_one_table(tmp_path):
-    write(tmp_path, "client.yml",
-          "name: X\nbusiness_model: ecommerce\ntables:\n"
-          "  customers: {files: [{file: a.csv}, {file: b.csv}]}\n")
+    write(
+        tmp_path,
+        "client.yml",
+        "name: X\nbusiness_model: ecommerce\ntables:\n"
+        "  customers: {files: [{file: a.csv}, {file: b.csv}]}\n",
+    )
     write(tmp_path, "a.csv", "customer_id\nC1\nC2\n")
     write(tmp_path, "b.csv", "customer_id\nC2\n")
     with pytest.raises(

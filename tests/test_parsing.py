@@ -112,7 +112,9 @@ def test_dates_are_naive_ns_midnight():
     assert dates.iloc[0] == JAN5
 
 
-@pytest.mark.parametrize("text", ["2024/13/01", "2024-02-30", "N/A", "tomorrow", "113/13/01", "12345678"])
+@pytest.mark.parametrize(
+    "text", ["2024/13/01", "2024-02-30", "N/A", "tomorrow", "113/13/01", "12345678"]
+)
 def test_unparseable_dates_are_flagged(text):
     dates, bad = parse_dates(pd.Series([text]))
     assert bad.tolist() == [True]
@@ -211,6 +213,8 @@ def test_strings_are_stripped_and_whole_floats_lose_dot_zero():
 
 
 def test_categories_are_lower_case_and_aliases_mapped():
-    out = parse_categories(pd.Series(["Closed Won", " LOST ", "贏單", None]), {"closed won": "won", "贏單": "won"})
+    out = parse_categories(
+        pd.Series(["Closed Won", " LOST ", "贏單", None]), {"closed won": "won", "贏單": "won"}
+    )
     assert out.tolist()[:3] == ["won", "lost", "won"]
     assert pd.isna(out.iloc[3])

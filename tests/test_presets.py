@@ -107,7 +107,9 @@ def test_ga4_grand_total_row_is_dropped():
 
 
 def test_unknown_preset():
-    with pytest.raises(KpitoolsError, match=r"unknown preset 'hubspt' \(did you mean 'hubspot'\?\)"):
+    with pytest.raises(
+        KpitoolsError, match=r"unknown preset 'hubspt' \(did you mean 'hubspot'\?\)"
+    ):
         load_deals(b"x\n1\n", preset="hubspt")
 
 

@@ -52,7 +52,7 @@ Hint: each order_id may appear only once; remove duplicate rows or give each its
 Hint: amount must be 0 or more; record refunds and credit notes separately (e.g. as a discount) rather than as negative amounts.
 Hint: end_date must be on or after start_date; check whether the two columns are swapped.
 Hint: export the table again; the file has no header and no rows.
-Hint: export the data as CSV, Excel (.xlsx) or Parquet."""
+Hint: export the data as CSV, Excel (.xlsx) or Parquet."""  # noqa: E501 - pinned message text
 
 
 def test_broken_client_reports_every_problem_of_every_file_at_once():
@@ -64,11 +64,20 @@ def test_broken_client_reports_every_problem_of_every_file_at_once():
 
 def test_check_client_never_raises_and_lists_every_file():
     found = check_client(BROKEN)
-    assert list(found) == ["client.yml", "orders.csv", "contracts.csv", "customers.csv",
-                           "feedback.csv"]
+    assert list(found) == [
+        "client.yml",
+        "orders.csv",
+        "contracts.csv",
+        "customers.csv",
+        "feedback.csv",
+    ]
     assert found["client.yml"] == []
     assert [p.column for p in found["orders.csv"]] == [
-        None, "order_date", "amount", "order_id", "amount"
+        None,
+        "order_date",
+        "amount",
+        "order_id",
+        "amount",
     ]
     # row numbers are spreadsheet rows: header = row 1
     assert found["orders.csv"][1].rows == (3, 5)
@@ -106,17 +115,28 @@ def test_bad_client_yml_is_reported_with_hints():
         ("name: X\nbusiness_model: saas\n", r"no tables: section"),
         ("business_model: saas\ntables: {}\n", r"missing 'name'"),
         ("name: X\ntables: {}\n", r"missing 'business_model'"),
-        ("name: X\nbusiness_model: saas\nfiscal_year_start_month: 13\ntables: {}\n",
-         r"fiscal_year_start_month must be a month number 1-12, got 13"),
+        (
+            "name: X\nbusiness_model: saas\nfiscal_year_start_month: 13\ntables: {}\n",
+            r"fiscal_year_start_month must be a month number 1-12, got 13",
+        ),
         ("name: X\nbusiness_model: saas\nlanguage: fr\ntables: {}\n", r"unknown language 'fr'"),
-        ("name: X\nbusiness_model: saas\ntables: {customers: {file: c.csv, sheeet: 1}}\n",
-         r"tables: customers: unknown options \['sheeet'\]"),
-        ("name: X\nbusiness_model: saas\ntables: {customers: {sheet: 1}}\n",
-         r"tables: customers: has no file"),
-        ("name: X\nbusiness_model: saas\ntables: {deals: {file: c.csv, preset: shopify}}\n",
-         r"tables: deals: preset 'shopify' loads the 'orders' table, not 'deals'"),
-        ("name: X\nbusiness_model: saas\ngoals: [{kpi: acv, target: high, period: 2024Q4}]\n"
-         "tables: {}\n", r"goal 1: target must be a number, got 'high'"),
+        (
+            "name: X\nbusiness_model: saas\ntables: {customers: {file: c.csv, sheeet: 1}}\n",
+            r"tables: customers: unknown options \['sheeet'\]",
+        ),
+        (
+            "name: X\nbusiness_model: saas\ntables: {customers: {sheet: 1}}\n",
+            r"tables: customers: has no file",
+        ),
+        (
+            "name: X\nbusiness_model: saas\ntables: {deals: {file: c.csv, preset: shopify}}\n",
+            r"tables: deals: preset 'shopify' loads the 'orders' table, not 'deals'",
+        ),
+        (
+            "name: X\nbusiness_model: saas\ngoals: [{kpi: acv, target: high, period: 2024Q4}]\n"
+            "tables: {}\n",
+            r"goal 1: target must be a number, got 'high'",
+        ),
     ],
 )
 def test_client_yml_problems(tmp_path, yaml_text, message):

@@ -30,7 +30,9 @@ def _summary(client: str, found: dict[str, list[Problem]]) -> str:
     errors, warnings = _count(every, "error"), _count(every, "warning")
     files = _plural(len([k for k in found if k != "client.yml"]), "file")
     status = "OK" if errors == 0 else "FAILED"
-    return f"{client}: {status} - {files}, {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    return (
+        f"{client}: {status} - {files}, {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    )
 
 
 def _is_terminal() -> bool:
@@ -69,8 +71,13 @@ def _print_rich(client: str, found: dict[str, list[Problem]]) -> None:
 
 
 @click.command("check-data")
-@click.argument("client_dirs", metavar="CLIENT_DIR...", nargs=-1, required=True,
-                type=click.Path(path_type=Path, file_okay=False))
+@click.argument(
+    "client_dirs",
+    metavar="CLIENT_DIR...",
+    nargs=-1,
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+)
 @click.option("--plain", is_flag=True, help="Plain text lines even on a terminal.")
 def check_data(client_dirs: tuple[Path, ...], plain: bool) -> None:
     """Check the data files of each CLIENT_DIR against the data contracts.

@@ -7,7 +7,8 @@ parse failures.
 
 Dates
     ISO ``2024-01-05``, ``2024/1/5``, ``2024.1.5``, ``2024年1月5日``, month-only ``2024-01`` (first
-    day of the month), ROC (Minguo) ``113/01/05``, ``1130105`` and ``民國113年1月5日`` (year + 1911),
+    day of the month), ROC (Minguo) ``113/01/05``, ``1130105`` and ``民國113年1月5日``
+    (year + 1911),
     compact ``20240105`` (GA4), Excel serial numbers (days since 1899-12-30), English month names
     (``Jan 5, 2024``), and datetimes with a time zone (``2024-01-05T20:00:00Z``,
     ``2024-01-05 10:23:45 +0800``), which are converted to Asia/Taipei local time first. The result
@@ -58,17 +59,32 @@ DATE_RANGE = (pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31"))
 _SEPARATORS = r"[-/.]"
 # Each pattern captures year, month and (optionally) day; the flag says whether the year is ROC.
 _DATE_PATTERNS: tuple[tuple[re.Pattern[str], bool], ...] = (
-    (re.compile(r"^(\d{4})" + _SEPARATORS + r"(\d{1,2})" + _SEPARATORS + r"(\d{1,2})(?:[ T].*)?$"), False),
+    (
+        re.compile(
+            r"^(\d{4})" + _SEPARATORS + r"(\d{1,2})" + _SEPARATORS + r"(\d{1,2})(?:[ T].*)?$"
+        ),
+        False,
+    ),
     (re.compile(r"^(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日?(?:\s.*)?$"), False),
     (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), False),
-    (re.compile(r"^(?:民國|民国)\s*(\d{1,3})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?(?:\s.*)?$"), True),
-    (re.compile(r"^(\d{2,3})" + _SEPARATORS + r"(\d{1,2})" + _SEPARATORS + r"(\d{1,2})(?:\s.*)?$"), True),
+    (
+        re.compile(r"^(?:民國|民国)\s*(\d{1,3})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?(?:\s.*)?$"),
+        True,
+    ),
+    (
+        re.compile(
+            r"^(\d{2,3})" + _SEPARATORS + r"(\d{1,2})" + _SEPARATORS + r"(\d{1,2})(?:\s.*)?$"
+        ),
+        True,
+    ),
     (re.compile(r"^(\d{2,3})(\d{2})(\d{2})$"), True),
     (re.compile(r"^(\d{4})" + _SEPARATORS + r"(\d{1,2})$"), False),
     (re.compile(r"^(\d{4})年\s*(\d{1,2})月$"), False),
 )
 # An explicit offset or Z after a time of day: the value is an instant, not a local date.
-_TZ_SUFFIX = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$", re.I)
+_TZ_SUFFIX = re.compile(
+    r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$", re.I
+)
 _MONTH_NAME = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b", re.IGNORECASE
 )
@@ -191,7 +207,11 @@ def _stamp_to_local_date(value: dt.date) -> pd.Timestamp:
 def _dates_from_parts(ymd: pd.DataFrame) -> pd.Series:
     """Calendar dates from year/month/day columns; impossible dates (2024-13-01) become NaT."""
     low, high = DATE_RANGE
-    valid = ymd["year"].between(low.year, high.year) & ymd["month"].between(1, 12) & ymd["day"].between(1, 31)
+    valid = (
+        ymd["year"].between(low.year, high.year)
+        & ymd["month"].between(1, 12)
+        & ymd["day"].between(1, 31)
+    )
     out = pd.Series(pd.NaT, index=ymd.index, dtype=_DATE_DTYPE)
     if valid.any():
         out[valid] = _to_ns(pd.to_datetime(ymd[valid], errors="coerce"))
@@ -293,16 +313,17 @@ def parse_strings(values: pd.Series) -> pd.Series:
             return None
         if isinstance(v, float | np.floating) and float(v).is_integer():
             return str(int(v))
-        if isinstance(v, dt.datetime | pd.Timestamp) and pd.Timestamp(v) == pd.Timestamp(v).normalize():
+        if (
+            isinstance(v, dt.datetime | pd.Timestamp)
+            and pd.Timestamp(v) == pd.Timestamp(v).normalize()
+        ):
             return pd.Timestamp(v).date().isoformat()
         return unicodedata.normalize("NFKC", str(v)).strip() or None
 
     return obj.map(to_text).astype("str")
 
 
-def parse_categories(
-    values: pd.Series, aliases: dict[str, str] | None = None
-) -> pd.Series:
+def parse_categories(values: pd.Series, aliases: dict[str, str] | None = None) -> pd.Series:
     """Text cells lower-cased, with spelling variants mapped to the canonical value.
 
     ``aliases`` maps a normalised spelling (see :func:`normalize_header`) to the stored value,

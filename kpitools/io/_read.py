@@ -204,7 +204,8 @@ def _decode(data: bytes, encoding: str) -> tuple[str, str]:
             continue
     raise _fail(
         "cannot be read as text: it is neither UTF-8 nor Big5/CP950",
-        "save it again as 'CSV UTF-8' from Excel, or pass the file's encoding, e.g. encoding='big5'.",
+        "save it again as 'CSV UTF-8' from Excel, or pass the file's encoding, "
+        "e.g. encoding='big5'.",
     )
 
 
@@ -269,7 +270,8 @@ def _excel_records(
         elif isinstance(sheet, int) and not isinstance(sheet, bool):
             if not 0 <= sheet < len(names):
                 raise _fail(
-                    f"has no sheet number {sheet} (sheets are numbered from 0; it has {len(names)})",
+                    f"has no sheet number {sheet} "
+                    f"(sheets are numbered from 0; it has {len(names)})",
                     f"pick one of the sheets {names}.",
                 )
             name = names[sheet]
@@ -375,8 +377,11 @@ def _records_to_table(
 
     width = len(headers)
     problems: list[Problem] = []
-    overflow = [(n, cells) for n, cells in zip(numbers, body, strict=True) if len(cells) > width
-                and not _is_blank(cells[width:])]
+    overflow = [
+        (n, cells)
+        for n, cells in zip(numbers, body, strict=True)
+        if len(cells) > width and not _is_blank(cells[width:])
+    ]
     if overflow:
         problems.append(
             Problem(

@@ -299,11 +299,15 @@ def _check_config(config: dict[str, Any]) -> list[Problem]:
     model = config.get("business_model")
     if model is None:
         problems.append(
-            Problem("missing 'business_model'", hint=f"set business_model: to one of {list(models)}.")
+            Problem(
+                "missing 'business_model'", hint=f"set business_model: to one of {list(models)}."
+            )
         )
     elif model not in models:
         problems.append(
-            _unknown("business_model", model, models, f"set business_model: to one of {list(models)}.")
+            _unknown(
+                "business_model", model, models, f"set business_model: to one of {list(models)}."
+            )
         )
     strategies = _catalog_ids("strategies.yaml")
     strategy = config.get("strategy") or []
@@ -311,7 +315,9 @@ def _check_config(config: dict[str, Any]) -> list[Problem]:
         if item not in strategies:
             problems.append(
                 _unknown(
-                    "strategy", item, strategies,
+                    "strategy",
+                    item,
+                    strategies,
                     "strategy: lists ids from kpitools/catalog/strategies.yaml.",
                 )
             )
@@ -325,9 +331,7 @@ def _check_config(config: dict[str, Any]) -> list[Problem]:
         )
     language = config.get("language", "zh-TW")
     if language not in LANGUAGES:
-        problems.append(
-            _unknown("language", language, LANGUAGES, "set language: to zh-TW or en.")
-        )
+        problems.append(_unknown("language", language, LANGUAGES, "set language: to zh-TW or en."))
     stages = config.get("funnel_stages")
     if stages is not None and not isinstance(stages, list):
         problems.append(
@@ -364,8 +368,10 @@ def _check_goals(goals: object) -> list[Problem]:
             )
         if goal.get("target") is not None and not isinstance(goal["target"], int | float):
             problems.append(
-                Problem(f"{who}: target must be a number, got {goal['target']!r}",
-                        hint="write targets as plain numbers (0.05 for 5%).")
+                Problem(
+                    f"{who}: target must be a number, got {goal['target']!r}",
+                    hint="write targets as plain numbers (0.05 for 5%).",
+                )
             )
         for key in ("period", "baseline_period"):
             if goal.get(key) is None:
@@ -395,16 +401,22 @@ def _table_entries(config: dict[str, Any], folder: Path, problems: list[Problem]
         return
     if not isinstance(tables, dict):
         problems.append(
-            Problem("tables: must map table names to files",
-                    hint="write tables: {orders: {file: orders.csv}}.")
+            Problem(
+                "tables: must map table names to files",
+                hint="write tables: {orders: {file: orders.csv}}.",
+            )
         )
         return
     known = table_names()
     for name, entry in tables.items():
         if name not in known:
             problems.append(
-                _unknown("table", name, known,
-                         "table names under tables: are the canonical ones (see tables.yaml).")
+                _unknown(
+                    "table",
+                    name,
+                    known,
+                    "table names under tables: are the canonical ones (see tables.yaml).",
+                )
             )
             continue
         if isinstance(entry, dict) and isinstance(entry.get("files"), list):

@@ -312,7 +312,8 @@ def _column_rule(
             positions,
             rows,
             values,
-            hint=f"each {column} may appear only once; remove duplicate rows or give each its own id.",
+            hint=f"each {column} may appear only once; "
+            "remove duplicate rows or give each its own id.",
         )
     if check_name.startswith("min:"):
         if col.min == 0:
@@ -323,20 +324,31 @@ def _column_rule(
             )
         else:
             message = f"{_plural(n, 'value', 'values')} below the minimum {col.min:g}"
-            hint = f"{column} must be between {col.min:g} and {col.max:g}." if col.max is not None \
+            hint = (
+                f"{column} must be between {col.min:g} and {col.max:g}."
+                if col.max is not None
                 else f"{column} must be at least {col.min:g}."
+            )
         return _problem(message, column, positions, rows, values, hint)
     if check_name.startswith("max:"):
         message = f"{_plural(n, 'value', 'values')} above the maximum {col.max:g}"
-        hint = f"{column} must be between {col.min:g} and {col.max:g}." if col.min is not None \
+        hint = (
+            f"{column} must be between {col.min:g} and {col.max:g}."
+            if col.min is not None
             else f"{column} must be at most {col.max:g}."
+        )
         return _problem(message, column, positions, rows, values, hint)
     if check_name == "allowed":
         message = f"{_plural(n, 'value is', 'values are')} not one of {list(col.allowed)}"
         hint = f"use one of {list(col.allowed)} in {column} (upper or lower case both work)."
         return _problem(message, column, positions, rows, values, hint)
-    return _problem(f"{_plural(n, 'value fails', 'values fail')} check {check_name}", column,
-                    positions, rows, values)
+    return _problem(
+        f"{_plural(n, 'value fails', 'values fail')} check {check_name}",
+        column,
+        positions,
+        rows,
+        values,
+    )
 
 
 def _table_rule(
@@ -356,7 +368,8 @@ def _table_rule(
             positions,
             rows,
             values,
-            hint=f"{second} must be on or after {first}; check whether the two columns are swapped.",
+            hint=f"{second} must be on or after {first}; "
+            "check whether the two columns are swapped.",
         )
     needed, tested = first, second
     values = [str(v) for v in frame[tested].iloc[shown]]

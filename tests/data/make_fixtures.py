@@ -1,4 +1,6 @@
-"""Write the small loader fixtures under tests/data/ (run: .venv/bin/python tests/data/make_fixtures.py).
+"""Write the small loader fixtures under tests/data/.
+
+Run: .venv/bin/python tests/data/make_fixtures.py
 
 The outputs are committed; this script documents exactly what each file contains and can
 recreate them. Every value is hand-picked so the tests can state the expected results.
@@ -27,19 +29,18 @@ def good_files() -> None:
         "單號,交易日期,會員編號,品名,數量,銷售金額,折扣金額\r\n"
         'P001,113/01/05,M01,東方美人茶,2,"NT$2,400",NT$0\r\n'
         'P002,113/01/06,M02,凍頂烏龍茶,1,"NT$1,200",NT$100\r\n'
-        "P003,民國113年2月1日,M01,茶具禮盒,1,\"NT$4,800\",\r\n",
+        'P003,民國113年2月1日,M01,茶具禮盒,1,"NT$4,800",\r\n',
         encoding="big5",
     )
     # The same table saved by Excel as "CSV UTF-8": a BOM in front of the first header.
     write_text(
         good / "orders_utf8_bom.csv",
-        "訂單編號,客戶編號,訂單日期,金額\nA1,C1,2024/1/5,\"1,234元\"\nA2,C2,2024/1/6,\"$1,234.50\"\n",
+        '訂單編號,客戶編號,訂單日期,金額\nA1,C1,2024/1/5,"1,234元"\nA2,C2,2024/1/6,"$1,234.50"\n',
         encoding="utf-8-sig",
     )
     write_text(
         good / "orders.tsv",
-        "order_id\tcustomer_id\torder_date\tamount\tdiscount\n"
-        "A1\tC1\t2024-01-05\t１２３４\t12%\n",
+        "order_id\tcustomer_id\torder_date\tamount\tdiscount\nA1\tC1\t2024-01-05\t１２３４\t12%\n",
     )
     # Deals in an Excel workbook: a title row, a blank row, the header on row 3, sheet 商機.
     book = openpyxl.Workbook()
