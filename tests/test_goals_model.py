@@ -110,7 +110,7 @@ def test_goals_from_client_forms(tmp_path):
     assert goals_from_client({"goals": [_g1()]}) == from_dir
 
     class FakeClient:  # what kpitools.load_client returns, as far as goals are concerned
-        goals = [_g1()]
+        goals = (_g1(),)
 
     assert goals_from_client(FakeClient()) == from_dir
 
@@ -185,3 +185,16 @@ def test_every_status_and_finding_key_used_in_code_exists():
     for key in sorted(used):
         for lang in ("zh-TW", "en"):
             assert text(key, lang)  # raises KpitoolsError for a missing key
+
+
+@pytest.mark.parametrize("client", ["cloudledger", "shop", "pandablog"])
+def test_sample_clients_goals_read_and_name_catalog_kpis(sample_dir, client):
+    from kpitools.catalog import get_kpi
+
+    goals = goals_from_client(sample_dir / client)
+    assert len(goals) >= 3
+    for g in goals:
+        kpi = get_kpi(g.kpi_id)  # raises UnknownKPIError for an id the catalog lacks
+        assert g.direction in (None, kpi.direction)
+        assert g.objective_for("zh-TW") and g.objective_for("en")
+        assert g.resolved_target() is not None and g.period

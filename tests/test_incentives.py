@@ -155,3 +155,22 @@ def test_bonus_plan_refuses_okr_grades_and_bad_weights():
 def test_okr_pay_caution_in_both_languages():
     assert "OKR" in okr_pay_caution("zh-TW") and "獎金" in okr_pay_caution("zh-TW")
     assert "not performance reviews" in okr_pay_caution("en")
+
+
+def test_payout_table_on_sample_client(sample_dir):
+    from kpitools.io import load_client
+
+    client = load_client(sample_dir / "cloudledger")
+    deals, quotas = client["deals"], client["quotas"]
+    plan = CommissionPlan([(0, 0.03), (1.0, 0.05)], basis="attainment", threshold=0.5)
+    out = payout_table(deals, quotas, plan, "2024Q3").set_index("owner")
+    # independent: pandas groupby of won deals closed in Q3, quota rows for 2024Q3
+    won = deals[(deals["outcome"] == "won") & (deals["close_date"] >= "2024-07-01")
+                & (deals["close_date"] < "2024-10-01")]
+    booked = won.groupby("owner")["amount"].sum()
+    quota = quotas[quotas["period"] == "2024Q3"].set_index("owner")["quota"]
+    for owner in quota.index:
+        b, q = float(booked.get(owner, 0.0)), float(quota[owner])
+        expected = 0.0 if b / q < 0.5 else 0.03 * min(b, q) + 0.05 * max(b - q, 0.0)
+        assert out.loc[owner, "bookings"] == pytest.approx(b)
+        assert out.loc[owner, "commission"] == pytest.approx(expected)

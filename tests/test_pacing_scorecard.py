@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pandas as pd
 import pytest
@@ -89,7 +90,7 @@ class FakeKPI:
 class FakeCatalog:
     """revenue = Σ orders.amount in the window (a flow); churn_rate = 4 % always (a level)."""
 
-    kpis = {
+    kpis: ClassVar[dict] = {
         "revenue": FakeKPI("revenue", {"zh-TW": "營收", "en": "Revenue"}, "currency", "higher",
                            ("orders",), "Σ amount"),
         "churn_rate": FakeKPI("churn_rate", {"zh-TW": "流失率", "en": "Churn rate"}, "rate",
@@ -187,3 +188,43 @@ def test_scorecard_accepts_client_goal_dicts():
     goals = [{"goal_id": "g1", "kpi": "revenue", "target": 1000, "period": "2024Q1"}]
     sc = scorecard(goals, DATA, lang="en", catalog=FakeCatalog())
     assert list(sc["attainment"]) == [pytest.approx(0.9)]
+
+
+# ---------------------------------------------------------------- on a sample client
+@pytest.fixture(scope="module")
+def pandablog(sample_dir):
+    from kpitools.io import load_client
+
+    return load_client(sample_dir / "pandablog")
+
+
+def _ad_revenue(client, start, stop):
+    wt = client["web_traffic"]
+    return float(wt.loc[(wt["date"] >= start) & (wt["date"] < stop), "ad_revenue"].sum())
+
+
+def test_scorecard_on_sample_client(pandablog):
+    from kpitools.goals import goals_from_client
+
+    sc = scorecard(goals_from_client(pandablog), pandablog, "2024Q4", lang="zh-TW")
+    assert len(sc) == len(pandablog.goals)
+    assert sc["kpi_name"].str.len().gt(0).all()
+    assert set(sc["status"]) <= {"achieved", "near_miss", "missed"}
+    g1 = sc.set_index("goal_id").loc["g1"]
+    # independent: Σ web_traffic.ad_revenue over Q4 with pandas, against the target 51,500
+    q4 = _ad_revenue(pandablog, "2024-10-01", "2025-01-01")
+    assert g1["actual"] == pytest.approx(q4)
+    assert g1["attainment"] == pytest.approx(q4 / 51_500)
+
+
+def test_mid_quarter_scorecard_on_sample_client(pandablog):
+    from kpitools.goals import goals_from_client
+
+    goals = [g for g in goals_from_client(pandablog) if g.goal_id == "g1"]
+    sc = scorecard(goals, pandablog, as_of="2024-11-15", lang="en")
+    # 1 Oct – 15 Nov is 46 of Q4's 92 days: the run rate doubles the amount so far
+    so_far = _ad_revenue(pandablog, "2024-10-01", "2024-11-16")
+    assert sc.loc[0, "actual"] == pytest.approx(so_far)
+    assert sc.loc[0, "elapsed_fraction"] == pytest.approx(0.5)
+    assert sc.loc[0, "projected"] == pytest.approx(2 * so_far)
+    assert str(sc.loc[0, "window_end"]) == "2024-11-15"

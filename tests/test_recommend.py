@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pytest
 
@@ -23,7 +24,7 @@ class FakeKPI:
 
 
 class FakeCatalog:
-    entries = [
+    entries: ClassVar[list] = [
         FakeKPI("mrr", ("contracts",), ("grow_revenue",)),
         FakeKPI("arr", ("contracts",), ("grow_revenue", "grow_account_value")),
         FakeKPI("acv", ("contracts",), ("grow_revenue", "grow_account_value")),

@@ -274,8 +274,24 @@ def test_rewrite_errors():
 def test_rewrite_with_custom_metric():
     g = rewrite_goal("more visitors", kpi={"name": "Store visitors", "definition": "door count",
                                            "data_source": "people counter"},
-                     target=1200, baseline=1000, period="2024-03", owner="Store", direction="higher",
-                     catalog=FakeCatalog())
+                     target=1200, baseline=1000, period="2024-03", owner="Store",
+                     direction="higher", catalog=FakeCatalog())
     assert statuses(check_smart(g, catalog=FakeCatalog(), lang="en")) == {
         "specific": "pass", "measurable": "pass", "achievable": "warn", "relevant": "warn",
         "time_bound": "pass"}
+
+
+# ---------------------------------------------------------------- real catalog, sample client
+def test_check_smart_on_sample_client(sample_dir):
+    from kpitools.goals import goals_from_client
+    from kpitools.io import load_client
+
+    shop = load_client(sample_dir / "shop")
+    goals = {g.goal_id: g for g in goals_from_client(shop)}
+    findings = check_smart(goals["g1"], shop, lang="en")
+    assert [f.status for f in findings][:2] == ["pass", "pass"]
+    assert findings[3].status == "pass"  # revenue serves grow_revenue in the catalog
+    # required change 1,210,000 ÷ 1,050,277 − 1 = +15.2 %, compared with year-over-year changes
+    # because the baseline (2023Q4) is four quarters before the goal (2024Q4)
+    assert "+15.2%" in findings[2].message
+    assert findings[4].message == "The period is 2024Q4, ending on 2024-12-31."
