@@ -35,7 +35,17 @@ business_model: saas
 goals:
   - {{goal_id: g1, kpi: new_customers, target: 47, period: 2024Q4, baseline: 31, owner: 業務部}}
   - {{goal_id: g2, kpi: churn_rate, target: 0.03, period: 2025Q1}}
+tables:
+  customers: {{file: customers.csv}}
 """
+CUSTOMERS_CSV = "customer_id,name,signup_date\nC1,好日子烘焙坊,2024-03-15\n"
+
+
+def _make_client(folder, client_yml=CLIENT_YML):
+    folder.mkdir(parents=True)
+    (folder / "client.yml").write_text(client_yml, encoding="utf-8")
+    (folder / "customers.csv").write_text(CUSTOMERS_CSV, encoding="utf-8")
+    return folder
 
 
 def _body(html: str) -> str:
@@ -46,10 +56,8 @@ def _body(html: str) -> str:
 def batch(tmp_path_factory):
     """One CLI batch: a good client and a broken one, two workers; ran once per module."""
     root = tmp_path_factory.mktemp("batch")
-    (root / "clients" / "acme").mkdir(parents=True)
-    (root / "clients" / "acme" / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
-    (root / "clients" / "broken").mkdir()
-    (root / "clients" / "broken" / "client.yml").write_text("name: [unclosed\n", encoding="utf-8")
+    _make_client(root / "clients" / "acme")
+    _make_client(root / "clients" / "broken", "name: [unclosed\n")
     out = root / "reports"
     result = CliRunner().invoke(report, [
         str(root / "clients" / "acme"), str(root / "clients" / "broken"),
@@ -70,7 +78,8 @@ def test_batch_isolates_the_failing_client(batch):
     failed = out / "_failed" / "broken" / "2024Q4"
     assert sorted(p.name for p in failed.iterdir()) == ["error.txt", "report.ipynb"]
     error = (failed / "error.txt").read_text(encoding="utf-8")
-    assert "error: ParserError: while parsing a flow sequence" in error
+    assert "error: DataValidationError: client.yml: 1 problem" in error
+    assert "is not valid YAML (line 2)" in error
     assert not (out / "_staging").exists()
 
 
@@ -134,12 +143,10 @@ def test_failed_rerun_leaves_the_good_report_alone(batch, tmp_path):
     out = tmp_path / "reports"
     shutil.copytree(batch_out / "acme", out / "acme")  # a good report from an earlier run
     good = (out / "acme" / "2024Q4" / "report.html").read_bytes()
-    client = tmp_path / "acme"
-    client.mkdir()
-    (client / "client.yml").write_text("- not a mapping\n", encoding="utf-8")
+    client = _make_client(tmp_path / "acme", "- not a mapping\n")
     [second] = run_reports([client], ["2024Q4"], out=out, workers=1, force=True, progress=False)
     assert second.status == "failed" and second.output == out / "_failed" / "acme" / "2024Q4"
-    assert second.error.startswith("TypeError")
+    assert second.error.startswith("DataValidationError: client.yml")
     assert (out / "acme" / "2024Q4" / "report.html").read_bytes() == good
     index = (out / "index.html").read_text(encoding="utf-8")
     assert index.count("<tr><td>") == 2  # the kept report and the failed rerun
