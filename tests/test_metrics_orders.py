@@ -97,7 +97,7 @@ def test_repeat_purchase_rate_history_switch(orders):
     assert repeat_purchase_rate(orders, "2024Q3", history="all") == pytest.approx(2 / 3)
     # all data: c1, c2 and c3 each have 2 orders → 1
     assert repeat_purchase_rate(orders) == pytest.approx(1.0)
-    with pytest.raises(KpitoolsError, match="unknown history 'al'.*\nHint: did you mean 'all'"):
+    with pytest.raises(KpitoolsError, match=r"unknown history 'al'.*\nHint: did you mean 'all'"):
         repeat_purchase_rate(orders, history="al")
 
 
@@ -151,7 +151,7 @@ def test_revenue_by_product_and_month(orders):
 
 
 def test_revenue_by_unknown_column(orders):
-    with pytest.raises(KpitoolsError, match="cannot group orders by 'chanel'.*\nHint: did you "
+    with pytest.raises(KpitoolsError, match=r"cannot group orders by 'chanel'.*\nHint: did you "
                                             "mean 'channel'"):
         revenue_by(orders, by="chanel")
 
@@ -188,7 +188,7 @@ def test_missing_discount_column_means_no_discount(orders):
 
 
 def test_bad_arguments(orders):
-    with pytest.raises(KpitoolsError, match="unknown basis 'net'.*\nHint:"):
+    with pytest.raises(KpitoolsError, match=r"unknown basis 'net'.*\nHint:"):
         aov(orders, basis="net")
     with pytest.raises(KpitoolsError, match="cannot read period '2024Q5'"):
         revenue(orders, "2024Q5")

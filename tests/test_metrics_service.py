@@ -83,7 +83,7 @@ def test_bad_arguments(feedback):
         response_time_distribution(feedback, bins=[1, 4])
     with pytest.raises(KpitoolsError, match="bins must be increasing"):
         response_time_distribution(feedback, bins=[0, 4, 4])
-    with pytest.raises(KpitoolsError, match="sla_hours must be a non-negative number.*\nHint:"):
+    with pytest.raises(KpitoolsError, match=r"sla_hours must be a non-negative number.*\nHint:"):
         response_within_sla_rate(feedback, sla_hours="24h")
     with pytest.raises(KpitoolsError, match=r"table 'feedback' lacks column\(s\) 'csat'"):
         csat_average(feedback.drop(columns="csat"))

@@ -225,10 +225,6 @@ def gross_margin_rate(orders: TableLike, period: str | Period | None = None) -> 
     return scalar((sales - t.cost).sum() / sales.sum().nullif(0))
 
 
-def _orders_per_customer_table(t: ir.Table) -> ir.Table:
-    return t.group_by("customer_id").aggregate(n_orders=t.count())
-
-
 def repeat_purchase_rate(
     orders: TableLike, period: str | Period | None = None, *, history: str = "period"
 ) -> float:
@@ -258,15 +254,17 @@ def repeat_purchase_rate(
     _choice("history", history, _REPEAT_HISTORY)
     p = as_period(period)
     t = _orders(orders)
-    buyers = in_period(t, "order_date", p).select("customer_id").distinct()
     if history == "period" or p is None:
-        counted = in_period(t, "order_date", p)
-    else:
-        counted = t.filter(t.order_date < p.end.to_pydatetime())
-    per_customer = _orders_per_customer_table(counted)
-    joined = buyers.join(per_customer, "customer_id")
-    repeaters = (joined.n_orders >= REPEAT_MIN_ORDERS).cast("int64").sum()
-    return scalar(repeaters / joined.count().nullif(0))
+        inside = in_period(t, "order_date", p)
+        per = inside.group_by("customer_id").aggregate(n_orders=inside.count())
+    else:  # one pass over history up to period end; keep customers who bought in the period
+        before_end = t.filter(t.order_date < p.end.to_pydatetime())
+        in_p = before_end.order_date >= p.start.to_pydatetime()
+        per = before_end.group_by("customer_id").aggregate(
+            n_orders=before_end.count(), n_inside=before_end.count(where=in_p))
+        per = per.filter(per.n_inside > 0)
+    repeaters = (per.n_orders >= REPEAT_MIN_ORDERS).cast("int64").sum()
+    return scalar(repeaters / per.count().nullif(0))
 
 
 def orders_per_customer(orders: TableLike, period: str | Period | None = None) -> float:
@@ -329,14 +327,21 @@ def new_vs_returning_revenue(
     """
     p = as_period(period)
     t = _orders(orders)
-    first = _first_orders(t)
-    inside = in_period(t, "order_date", p).join(first, "customer_id")
-    start = p.start.to_pydatetime() if p is not None else None
-    is_new = inside.first_order_date >= start if start is not None else ibis.literal(True)
-    tagged = inside.mutate(segment=ibis.ifelse(is_new, "new", "returning"), sales=_sales(inside,
-                                                                                   basis))
+    # One pass, no join: per customer, the first-ever order date and the period's totals.
+    t = t.mutate(_sales=_sales(t, basis))
+    if p is None:
+        inside = ibis.literal(True)
+    else:
+        inside = (t.order_date >= p.start.to_pydatetime()) & (t.order_date < p.end.to_pydatetime())
+    per = t.group_by("customer_id").aggregate(
+        first_order_date=t.order_date.min(),
+        n=t.count(where=inside),
+        sales=t._sales.sum(where=inside),
+    ).filter(lambda x: x.n > 0)
+    is_new = per.first_order_date >= p.start.to_pydatetime() if p is not None else True
+    tagged = per.mutate(segment=ibis.ifelse(is_new, "new", "returning"))
     out = tagged.group_by("segment").aggregate(
-        customers=tagged.customer_id.nunique(), orders=tagged.count(), revenue=tagged.sales.sum()
+        customers=tagged.count(), orders=tagged.n.sum(), revenue=tagged.sales.sum()
     ).to_pandas()
     result = (
         out.set_index("segment")

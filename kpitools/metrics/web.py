@@ -17,6 +17,9 @@ Social followers are a stock, read at the end of the period (see :func:`follower
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
@@ -74,11 +77,10 @@ def _ratio(t: ir.Table, numerator: str, denominator: str) -> float:
 
 def _stream(t: ir.Table, stream: str) -> ir.NumericValue:
     columns = REVENUE_STREAMS[_choice("stream", stream, tuple(REVENUE_STREAMS))]
-    value = ibis.literal(0.0)
-    for column in columns:  # at most three columns, not rows
-        if column in t.columns:
-            value = value + t[column].cast("float64").fill_null(0.0)
-    return value
+    present = [t[c].cast("float64").fill_null(0.0) for c in columns if c in t.columns]
+    if not present:  # no revenue column at all: 0 on every row, still a column expression
+        return t.sessions.cast("float64").fill_null(0.0) * 0.0
+    return reduce(operator.add, present)
 
 
 def sessions(web_traffic: TableLike, period: str | Period | None = None) -> float:
