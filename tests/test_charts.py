@@ -390,6 +390,8 @@ def test_mix_rate_chart_errors_teach():
     lambda: bar_chart(pd.Series([1.0]), lang="jp"),
     lambda: trend_chart([1, 2, 3]),
     lambda: share_bar(pd.Series(dtype=float)),
+    lambda: trend_chart(pd.Series([np.nan, np.nan], index=["2024Q1", "2024Q2"])),
+    lambda: cohort_heatmap(pd.DataFrame([[np.nan, np.nan]])),
 ])
 def test_bad_arguments_raise_kpitools_errors_with_hints(call):
     with pytest.raises(KpitoolsError, match=r"Hint:"):
@@ -411,3 +413,12 @@ def test_package_example_runs():
     result = doctest.testmod(plots)
     assert result.attempted >= 3
     assert result.failed == 0
+
+
+def test_long_monthly_series_label_only_every_few_months():
+    # 36 months, at most 16 labels: every ceil(36 / 16) = 3rd month is labelled.
+    revenue = pd.Series(np.arange(36.0), index=pd.period_range("2022-01", periods=36, freq="M"))
+    fig = render(trend_chart(revenue, lang="zh-TW"))
+    shown = [label for label in ticklabels(fig.axes[0]) if label]
+    assert shown[:3] == ["2022年1月", "2022年4月", "2022年7月"]
+    assert len(shown) == 12

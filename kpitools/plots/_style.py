@@ -8,12 +8,14 @@ figure registry; Jupyter displays a returned Figure, and ``fig.savefig`` writes 
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import matplotlib as mpl
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
@@ -55,6 +57,8 @@ COMPACT_COUNT_FROM = 1e5
 #: character cells (a Han character counts two), so labels never overlap on an 8-inch figure.
 MAX_FLAT_LABEL_CELLS = 80
 XLABEL_ROTATION = 35
+#: Most x labels shown at once; beyond this only every n-th period is labelled.
+MAX_ROTATED_LABELS = 16
 
 _RC: dict[str, Any] = {
     "figure.facecolor": "white",
@@ -174,8 +178,11 @@ def _cells(text: str) -> int:
 
 
 def set_xticks(ax: Axes, labels: Sequence[str]) -> None:
-    positions = range(len(labels))
-    ax.set_xticks(list(positions), list(labels))
+    labels = list(labels)
+    if len(labels) > MAX_ROTATED_LABELS:  # keep every step-th label so rotated ones never collide
+        step = math.ceil(len(labels) / MAX_ROTATED_LABELS)
+        labels = [label if i % step == 0 else "" for i, label in enumerate(labels)]
+    ax.set_xticks(list(range(len(labels))), labels)
     widest = max((_cells(s) for s in labels), default=0)
     if len(labels) * widest > MAX_FLAT_LABEL_CELLS:
         for label in ax.get_xticklabels():
@@ -219,3 +226,13 @@ def require_columns(df: object, columns: Sequence[str], what: str, hint: str) ->
     if df.empty:
         raise KpitoolsError(f"{what} is empty: nothing to draw.\nHint: check the period filter.")
     return df
+
+
+def require_numbers(values: object, what: str) -> None:
+    """Refuse data with no finite number at all (e.g. every value missing in the period)."""
+    array = pd.DataFrame(values).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(array).any():
+        raise KpitoolsError(
+            f"{what} has no numbers to draw (every value is missing).\n"
+            "Hint: check the period filter, or that the KPI has data for these periods."
+        )

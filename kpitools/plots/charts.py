@@ -33,6 +33,7 @@ from kpitools.plots._style import (
     format_axis,
     new_figure,
     require_columns,
+    require_numbers,
     set_xticks,
     styled,
     tick_text,
@@ -92,6 +93,7 @@ def trend_chart(data: pd.Series | pd.DataFrame, *, title: str | None = None,
     check_lang(lang)
     check_unit(unit)
     frame = _as_frame(data, "trend data")
+    require_numbers(frame, "trend data")
     labels = [tick_text(v, lang) for v in frame.index]
     x = np.arange(len(frame))
     with styled():
@@ -238,8 +240,9 @@ def dual_axis(data: pd.DataFrame, *, bar: str, line: str, title: str | None = No
                           label=t("chart.target", lang))
         format_axis(right.yaxis, line_unit, lang, currency)
         right.set_ylabel(line_name)
-        top = np.nanmax([np.nanmax(line_values), line_target or 0])
-        right.set_ylim(bottom=min(0, np.nanmin(line_values)), top=top * 1.2 if top > 0 else None)
+        finite = line_values[np.isfinite(line_values)]
+        top = max([*finite, line_target or 0.0])
+        right.set_ylim(bottom=min([0.0, *finite]), top=top * 1.2 if top > 0 else None)
         set_xticks(ax, labels)
         if title:
             ax.set_title(title)
@@ -348,6 +351,7 @@ def cohort_heatmap(matrix: pd.DataFrame, *, lang: str = "zh-TW", title: str | No
             "since start).\nHint: build it with the retention cohort function, or "
             "df.pivot(index='cohort', columns='age', values='rate')."
         )
+    require_numbers(matrix, "cohort matrix")
     values = matrix.apply(pd.to_numeric, errors="coerce").astype(float)
     n_rows, n_cols = values.shape
     annot = n_cols <= MAX_ANNOTATED_COLUMNS
