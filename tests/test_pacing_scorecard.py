@@ -168,6 +168,12 @@ def test_scorecard_mid_period_paces_flows_and_levels():
     assert sc.loc["g3", "status"] == "on_track"
 
 
+def test_scorecard_flows_override():
+    # declared a level, revenue to date (500) is projected flat: 500 ÷ 1,000 = 50 % → off track
+    sc = scorecard(GOALS[:1], DATA, as_of="2024-02-15", catalog=FakeCatalog(), flows=[])
+    assert (sc.loc[0, "projected"], sc.loc[0, "status"]) == (500, "off_track")
+
+
 def test_scorecard_report_period_filters_and_paces_annual_goal():
     sc = scorecard(GOALS, DATA, "2024Q1", lang="en", catalog=FakeCatalog()).set_index("goal_id")
     assert "g5" not in sc.index  # a Q2 goal is not in the Q1 report

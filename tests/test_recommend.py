@@ -18,6 +18,8 @@ class FakeKPI:
     tables: tuple
     strategies: tuple
     business_models: tuple = ("saas",)
+    unit: str = "currency"
+    direction: str = "higher"
 
     def name_for(self, lang):
         return f"{self.id}-{lang}"
@@ -99,7 +101,20 @@ def test_overlap_rule_same_tables_and_strategies():
     a = FakeKPI("x", ("orders",), ("grow_revenue",))
     b = FakeKPI("y", ("orders",), ("grow_revenue",))
     c = FakeKPI("z", ("orders",), ("improve_margin",))
-    assert kpis_overlap(a, b) and not kpis_overlap(a, c)
+    d = FakeKPI("w", ("orders",), ("grow_revenue",), unit="rate", direction="lower")
+    assert kpis_overlap(a, b) and not kpis_overlap(a, c) and not kpis_overlap(a, d)
+
+
+def test_overlap_rule_on_the_real_catalog():
+    from kpitools.catalog import get_kpi
+
+    def pair(x, y):
+        return kpis_overlap(get_kpi(x), get_kpi(y))
+
+    assert pair("mrr", "arr")                          # known pair
+    assert pair("logo_churn_rate", "gross_mrr_churn_rate")  # two churn rates on contracts
+    assert not pair("sessions", "bounce_rate")         # the article tracks both for traffic
+    assert not pair("ad_revenue", "affiliate_revenue")  # the article sets both as goals
 
 
 def test_review_warnings():

@@ -53,6 +53,7 @@ from kpitools.periods import Period, as_period, parse_period
 
 __all__ = [
     "AT_RISK_AT",
+    "FLOW_KPIS",
     "METHODS",
     "ON_TRACK_AT",
     "Pace",
@@ -71,8 +72,13 @@ _METHODS_FOR = {
 ON_TRACK_AT = 1.0
 #: Projected attainment at or above this (and below ON_TRACK_AT) is "at risk" / "near miss".
 AT_RISK_AT = 0.9
-#: Units whose KPIs are flows summed over the period, hence paced at their run rate.
-FLOW_UNITS = ("count", "currency")
+#: Catalog KPIs that are flows summed over the period (paced at their run rate). Every other KPI
+#: is treated as a level (an average, a rate or a stock such as MRR or followers) and projected
+#: flat. A catalog entry may say so itself with ``aggregation: flow`` or ``aggregation: stock``.
+FLOW_KPIS = frozenset({
+    "revenue", "gross_margin", "new_customers", "new_customers_orders", "sessions", "key_events",
+    "ad_revenue", "affiliate_revenue", "content_revenue", "mentions",
+})
 CURVES = ("linear", "business_days")
 
 
@@ -274,11 +280,13 @@ def _fy(data: Any) -> int:
     return int(getattr(data, "fiscal_year_start_month", None) or 1)
 
 
-def _is_flow(kpi: Any) -> bool:
+def _is_flow(kpi: Any, flows: Iterable[str] | None) -> bool:
+    if flows is not None:
+        return kpi.id in set(flows)
     aggregation = getattr(kpi, "aggregation", None)
     if aggregation in ("flow", "stock"):
         return aggregation == "flow"
-    return getattr(kpi, "unit", None) in FLOW_UNITS
+    return kpi.id in FLOW_KPIS
 
 
 def measured_baseline(goal: Goal, data: Any,
@@ -313,7 +321,7 @@ def _overlaps(a: Period, b: Period) -> bool:
 def scorecard(goals: Iterable[Goal | Mapping[str, Any]] | pd.DataFrame, data: Any,
               period: str | Period | None = None, *, lang: str = "zh-TW", catalog: Any = None,
               as_of: Any = None, method: str | None = None, on_track_at: float = ON_TRACK_AT,
-              at_risk_at: float = AT_RISK_AT) -> pd.DataFrame:
+              at_risk_at: float = AT_RISK_AT, flows: Iterable[str] | None = None) -> pd.DataFrame:
     """One row per goal: actual, target, attainment, pace, status and the data behind them.
 
     Parameters
@@ -328,6 +336,9 @@ def scorecard(goals: Iterable[Goal | Mapping[str, Any]] | pd.DataFrame, data: An
         Measure up to this day instead (a mid-quarter check).
     method : str, optional
         Attainment method for every goal; default per direction (:func:`default_method`).
+    flows : iterable of str, optional
+        KPI ids to pace at their run rate mid-period (default :data:`FLOW_KPIS`, or the
+        catalog entry's ``aggregation``); the others are projected flat.
 
     Returns
     -------
@@ -349,7 +360,8 @@ def scorecard(goals: Iterable[Goal | Mapping[str, Any]] | pd.DataFrame, data: An
             continue
         stop = pd.Timestamp(as_of).normalize() if as_of is not None else (
             report.last_day if report is not None else None)
-        rows.append(_score_one(goal, gp, stop, data, cat, lang, method, on_track_at, at_risk_at))
+        rows.append(_score_one(goal, gp, stop, data, cat, lang, method,
+                               (on_track_at, at_risk_at), flows))
     columns = ["goal_id", "kpi", "kpi_name", "objective", "owner", "period", "direction", "unit",
                "baseline", "baseline_period", "target", "actual", "attainment", "method",
                "elapsed_fraction", "expected_to_date", "pace_ratio", "projected",
@@ -359,7 +371,9 @@ def scorecard(goals: Iterable[Goal | Mapping[str, Any]] | pd.DataFrame, data: An
 
 
 def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: Any, cat: Any,
-               lang: str, method: str | None, on_track_at: float, at_risk_at: float) -> dict:
+               lang: str, method: str | None, bands: tuple[float, float],
+               flows: Iterable[str] | None) -> dict:
+    on_track_at, at_risk_at = bands
     row: dict[str, Any] = {"goal_id": goal.goal_id, "objective": goal.objective_for(lang),
                            "owner": goal.owner, "period": goal.period, "note": ""}
     kpi = None
@@ -408,7 +422,8 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
                    status=status_for(row["attainment"], True, on_track_at=on_track_at,
                                      at_risk_at=at_risk_at))
     else:
-        pace = pacing(actual, target, gp, stop, direction=direction, cumulative=_is_flow(kpi),
+        pace = pacing(actual, target, gp, stop, direction=direction,
+                      cumulative=_is_flow(kpi, flows),
                       baseline=baseline, method=use, on_track_at=on_track_at,
                       at_risk_at=at_risk_at)
         row.update(elapsed_fraction=pace.elapsed_fraction, expected_to_date=pace.expected_to_date,

@@ -7,9 +7,13 @@ first covering each strategy in the order given, then filling by score, and skip
 overlaps one already chosen. KPIs whose tables the client lacks go last. :func:`review_kpi_set`
 gives the warnings a consultant would give about a set.
 
-Two KPIs *overlap* when they need the same tables and serve exactly the same strategies, or when
-they are a known pair measuring one thing twice (:data:`KNOWN_OVERLAPS`, plus any ``overlaps:``
-list a catalog entry carries), e.g. MRR and ARR (ARR = 12 × MRR).
+Two KPIs *overlap* when they are a known pair measuring one thing twice (:data:`KNOWN_OVERLAPS`,
+plus any ``overlaps:`` list a catalog entry carries; e.g. MRR and ARR, ARR = 12 × MRR), or when
+they need the same tables, serve exactly the same strategies and share unit and direction (two
+churn rates on ``contracts``). Unit and direction are part of the rule because the article itself
+tracks visitors, bounce rate and time on site together, all from one table for one strategy.
+:data:`DISTINCT_PAIRS` lists pairs the article sets as separate goals although the rule would
+join them (ad vs affiliate revenue; followers vs mentions).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from kpitools._errors import KpitoolsError
 from kpitools.goals.model import check_lang, resolve_catalog, text
 
 __all__ = [
+    "DISTINCT_PAIRS",
     "KNOWN_OVERLAPS",
     "MAX_KPIS",
     "MIN_KPIS",
@@ -45,13 +50,18 @@ KNOWN_OVERLAPS: tuple[tuple[str, str], ...] = (
     ("mrr", "arr"),
     ("engagement_rate", "bounce_rate"),
     ("csat_average", "csat_share_satisfied"),
-    ("customer_churn_rate", "retention_rate"),
     ("gross_mrr_churn_rate", "grr"),
     ("net_mrr_churn_rate", "nrr"),
-    ("ltv", "cltv"),
+    ("cltv", "predicted_clv"),
     ("sessions", "active_users"),
     ("ad_revenue", "content_revenue"),
     ("affiliate_revenue", "content_revenue"),
+)
+#: Pairs that the rule would join but the article sets as separate goals.
+DISTINCT_PAIRS: tuple[tuple[str, str], ...] = (
+    ("ad_revenue", "affiliate_revenue"),
+    ("followers", "mentions"),
+    ("csat_share_satisfied", "response_within_sla_rate"),
 )
 
 
@@ -72,8 +82,12 @@ def kpis_overlap(a: Any, b: Any) -> bool:
     pairs |= {frozenset((b.id, o)) for o in getattr(b, "overlaps", ()) or ()}
     if frozenset((a.id, b.id)) in pairs:
         return True
+    if frozenset((a.id, b.id)) in {frozenset(p) for p in DISTINCT_PAIRS}:
+        return False
     return (bool(a.strategies) and set(a.tables) == set(b.tables)
-            and set(a.strategies) == set(b.strategies))
+            and set(a.strategies) == set(b.strategies)
+            and getattr(a, "unit", None) == getattr(b, "unit", None)
+            and getattr(a, "direction", None) == getattr(b, "direction", None))
 
 
 def _label(cat: Any, kind: str, value: str, lang: str) -> str:
@@ -87,7 +101,7 @@ def _label(cat: Any, kind: str, value: str, lang: str) -> str:
 
 
 def _join(items: Iterable[str], lang: str) -> str:
-    return ("、" if lang == "zh-TW" else ", ").join(items)
+    return (" / " if lang == "zh-TW" else ", ").join(items)
 
 
 def recommend_kpis(strategy: str | Sequence[str], business_model: str | None = None, n: int = 4,

@@ -333,7 +333,7 @@ def _relevant(goal: Goal, entry: Any, strategies: list[str], cat: Any, lang: str
     labels = {s: _strategy_label(cat, s, lang) for s in {*strategies, *entry.strategies}}
     served = [s for s in strategies if s in entry.strategies]
     kpi = entry.name_for(lang)
-    sep = "、" if lang == "zh-TW" else "; "
+    sep = " / " if lang == "zh-TW" else "; "
     if served:
         return _finding("relevant", "pass", "ok", lang, kpi=kpi,
                         strategy=sep.join(labels[s] for s in served))
