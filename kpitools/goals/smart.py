@@ -38,7 +38,7 @@ from typing import Any
 
 import pandas as pd
 
-from kpitools._errors import KpitoolsError, PeriodError, UnknownKPIError
+from kpitools._errors import KpitoolsError, PeriodError
 from kpitools.goals.attainment import measured_baseline
 from kpitools.goals.model import (
     DIRECTIONS,
@@ -451,11 +451,7 @@ def rewrite_goal(vague_text: str, *, kpi: str | CustomMetric | Mapping[str, Any]
     if isinstance(kpi, Mapping):
         kpi = goal_from_dict({"kpi": kpi}).kpi
     if isinstance(kpi, str):
-        try:
-            entry = cat.get_kpi(kpi)
-        except UnknownKPIError:
-            raise
-        direction = direction or entry.direction
+        direction = direction or cat.get_kpi(kpi).direction  # UnknownKPIError with a hint
     goal = Goal(goal_id=goal_id, kpi=kpi, objective=objective or vague_text, scope=scope,
                 baseline=baseline, baseline_period=baseline_period, target=target,
                 target_change=target_change, direction=direction, period=period, owner=owner,
