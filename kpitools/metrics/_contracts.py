@@ -58,6 +58,15 @@ def check_choice(name: str, value: object, allowed: Iterable[object]) -> None:
         )
 
 
+def check_margin(gross_margin: float) -> None:
+    """Raise :class:`KpitoolsError` unless ``gross_margin`` is a fraction in (0, 1]."""
+    if not isinstance(gross_margin, int | float) or not 0 < gross_margin <= 1:
+        raise KpitoolsError(
+            f"gross_margin must be a fraction in (0, 1], got {gross_margin!r}.\n"
+            "Hint: write 70 % as gross_margin=0.7; use 1.0 for revenue-based figures."
+        )
+
+
 def month_index(col: ir.TimestampValue | ir.DateValue) -> ir.IntegerValue:
     """Month number ``12 × year + month − 1`` of a date column."""
     return col.year() * MONTHS_PER_YEAR + col.month() - 1

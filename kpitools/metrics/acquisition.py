@@ -16,7 +16,7 @@ import pandas as pd
 
 from kpitools._engine import TableLike, in_period, scalar, table
 from kpitools._errors import KpitoolsError
-from kpitools.metrics._contracts import check_choice, contracts_table
+from kpitools.metrics._contracts import check_choice, check_margin, contracts_table
 from kpitools.periods import Period, as_period
 
 __all__ = ["cac", "cac_payback_months", "new_customers"]
@@ -200,7 +200,7 @@ def cac_payback_months(
     from kpitools.metrics.revenue import arpa  # local: revenue does not depend on acquisition
 
     check_choice("arpa_basis", arpa_basis, ("new", "all"))
-    _check_margin(gross_margin)
+    check_margin(gross_margin)
     cost = cac(marketing_spend, contracts, period, mode=mode, spend_lag_months=spend_lag_months)
     if arpa_basis == "all":
         per_account = arpa(contracts, period)
@@ -211,10 +211,3 @@ def cac_payback_months(
         return math.nan
     return cost / margin
 
-
-def _check_margin(gross_margin: float) -> None:
-    if not isinstance(gross_margin, int | float) or not 0 < gross_margin <= 1:
-        raise KpitoolsError(
-            f"gross_margin must be a fraction in (0, 1], got {gross_margin!r}.\n"
-            "Hint: write 70 % as gross_margin=0.7; use 1.0 for revenue-based figures."
-        )

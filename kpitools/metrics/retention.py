@@ -22,6 +22,7 @@ import ibis
 import pandas as pd
 
 from kpitools._engine import TableLike, in_period, scalar, table
+from kpitools._errors import KpitoolsError
 from kpitools.metrics._contracts import (
     check_choice,
     contracts_table,
@@ -162,8 +163,6 @@ def net_mrr_churn_rate(contracts: TableLike, period: str | Period | None = None)
 def _retention(contracts, period, window_months: int, method: str, gross: bool) -> float:
     check_choice("method", method, ("snapshot",))
     if not isinstance(window_months, int) or window_months < 1:
-        from kpitools._errors import KpitoolsError
-
         raise KpitoolsError(
             f"window_months must be a positive whole number of months, got {window_months!r}.\n"
             "Hint: use window_months=12 for the usual year-over-year GRR/NRR."

@@ -14,12 +14,13 @@ from kpitools._engine import TableLike
 from kpitools._errors import KpitoolsError
 from kpitools.metrics._contracts import (
     check_choice,
+    check_margin,
     contracts_table,
     monthly_flows,
     period_months,
     snapshot_period,
 )
-from kpitools.metrics.acquisition import _check_margin, cac
+from kpitools.metrics.acquisition import cac
 from kpitools.metrics.revenue import arpa
 from kpitools.periods import Period
 
@@ -115,7 +116,7 @@ def cltv(
     400.0
     """
     check_choice("zero_churn", zero_churn, ("error", "floor"))
-    _check_margin(gross_margin)
+    check_margin(gross_margin)
     if not 0 < churn_floor <= 1:
         raise KpitoolsError(
             f"churn_floor must be a monthly rate in (0, 1], got {churn_floor!r}.\n"
