@@ -35,6 +35,9 @@ def test_mix_rate_decomposition_by_hand():
     assert seg.loc["Basic", "mix_effect"] == pytest.approx(-380)
     assert (r.mix_effect, r.rate_effect) == pytest.approx((-2000, 400))
     assert r.mix_effect + r.rate_effect == pytest.approx(r.change)
+    assert r.effects().to_dict() == pytest.approx(
+        {"base": 3700, "mix_effect": -2000, "rate_effect": 400, "compare": 2100}
+    )
     assert (r.driver, r.driver_segment) == ("mix", "Enterprise")
     assert seg.loc["Enterprise", ["share_base", "share_compare"]].tolist() == pytest.approx(
         [0.3, 0.1]

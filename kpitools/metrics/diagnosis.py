@@ -51,6 +51,12 @@ class AcvChange:
     driver_segment: str | None
     segments: pd.DataFrame = field(repr=False)
 
+    def effects(self) -> pd.Series:
+        """``base, mix_effect, rate_effect, compare`` — the bridge that
+        :func:`kpitools.plots.mix_rate_chart` draws (no interaction term: the split is exact)."""
+        return pd.Series({"base": self.acv_base, "mix_effect": self.mix_effect,
+                          "rate_effect": self.rate_effect, "compare": self.acv_compare})
+
     def to_dict(self) -> dict:
         """Plain dict (segments as a list of records), e.g. for JSON or a report template."""
         out = asdict(self)
