@@ -1,10 +1,11 @@
 """Maximum-likelihood machinery shared by the models: optimiser, Hessian, result object.
 
 Every model maximises a log-likelihood over the logarithms of its (positive) parameters, so the
-optimiser never steps outside the parameter space. L-BFGS-B with the model's analytic gradient
-does the work; if it stops without converging, Nelder-Mead restarts from where it stopped and
-L-BFGS-B polishes once more. Standard errors come from a finite-difference Hessian of the
-analytic gradient in log space, mapped back with the delta method (se(θ) = θ · se(log θ)).
+optimiser never steps outside the parameter space. BFGS with the model's analytic gradient does
+the work; if it fails or runs off to an extreme value, L-BFGS-B retries inside ±LOG_BOUND, and as
+a last resort Nelder-Mead restarts from where that stopped and L-BFGS-B polishes once more.
+Standard errors come from a finite-difference Hessian of the analytic gradient in log space,
+mapped back with the delta method (se(θ) = θ · se(log θ)).
 """
 
 from __future__ import annotations
@@ -17,15 +18,29 @@ from scipy import optimize
 
 from kpitools._errors import ModelFitError
 
-__all__ = ["FitResult", "maximize_loglik"]
+__all__ = ["FitResult", "dot", "hyp2f1_checked", "maximize_loglik"]
 
 #: Gradient tolerance of L-BFGS-B on the per-customer mean negative log-likelihood.
 GRADIENT_TOL = 1e-10
+#: Gradient tolerance of BFGS (first choice: no bounds are needed on log-parameters, and unlike
+#: SciPy's L-BFGS-B it does not stall on OpenBLAS threads on a busy machine).
+BFGS_GRADIENT_TOL = 1e-9
 MAX_ITER = 2000
+#: Largest |gradient| of the mean negative log-likelihood (log space) accepted as converged.
+CONVERGED_GRADIENT = 1e-6
 #: Relative step of the finite-difference Hessian in log-parameter space.
 HESSIAN_STEP = 1e-5
 #: log-parameters are kept inside ±LOG_BOUND (parameters between about 1e-9 and 1e9).
 LOG_BOUND = 20.0
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Σ a_i·b_i without BLAS.
+
+    ``a @ b`` on 1-D arrays goes to OpenBLAS, whose worker threads spin on a busy 2-core machine
+    and made the CDNOW fit 8× slower in wall time; ``einsum`` sums in a single thread.
+    """
+    return float(np.einsum("i,i->", a, b))
 
 
 @dataclass(frozen=True)
@@ -93,18 +108,24 @@ def maximize_loglik(
         return value, grad
 
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(names)
-    options = {"maxiter": MAX_ITER, "gtol": GRADIENT_TOL, "ftol": 1e-15}
-    res = optimize.minimize(safe, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+    lbfgs_options = {"maxiter": MAX_ITER, "gtol": GRADIENT_TOL, "ftol": 1e-15}
+    res = optimize.minimize(safe, x0, jac=True, method="BFGS",
+                            options={"maxiter": MAX_ITER, "gtol": BFGS_GRADIENT_TOL})
     n_iter = int(res.nit)
-    message = str(res.message)
-    if not res.success or not np.isfinite(res.fun) or res.fun >= 1e299:
+    message = f"BFGS: {res.message}"
+    if not _usable(res, safe):
+        res = optimize.minimize(safe, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                                options=lbfgs_options)
+        n_iter += int(res.nit)
+        message = f"BFGS failed, L-BFGS-B: {res.message}"
+    if not _usable(res, safe):
         nm = optimize.minimize(lambda z: safe(z)[0], res.x if np.isfinite(res.fun) else x0,
                                method="Nelder-Mead",
                                options={"maxiter": MAX_ITER * 5, "xatol": 1e-10, "fatol": 1e-14})
-        res = optimize.minimize(safe, nm.x, jac=True, method="L-BFGS-B", bounds=bounds,
-                                options=options)
+        res = optimize.minimize(safe, np.clip(nm.x, -LOG_BOUND, LOG_BOUND), jac=True,
+                                method="L-BFGS-B", bounds=bounds, options=lbfgs_options)
         n_iter += int(nm.nit) + int(res.nit)
-        message = f"L-BFGS-B then Nelder-Mead: {res.message}"
+        message = f"BFGS and L-BFGS-B failed, Nelder-Mead then L-BFGS-B: {res.message}"
     if not np.isfinite(res.fun) or res.fun >= 1e299:
         raise ModelFitError(
             f"the {model} likelihood could not be evaluated anywhere the optimiser looked.\n"
@@ -112,7 +133,7 @@ def maximize_loglik(
             "small penalizer (e.g. penalizer=0.001)."
         )
     grad = safe(res.x)[1]
-    converged = bool(np.max(np.abs(grad)) < 1e-5)
+    converged = bool(np.max(np.abs(grad)) < CONVERGED_GRADIENT)
     at_bound = np.abs(res.x) >= LOG_BOUND - 1e-6
     if at_bound.any():
         converged = False
@@ -122,6 +143,17 @@ def maximize_loglik(
     if not np.all(np.isfinite(se)):
         message += "; Hessian not positive definite, standard errors unavailable"
     return res.x, n_iter, converged, message, se
+
+
+def _usable(res: optimize.OptimizeResult, fun: Callable) -> bool:
+    """The optimiser ended at a finite optimum inside the search range.
+
+    BFGS often reports "precision loss" at an optimum it has reached; a near-zero gradient is
+    accepted as success then.
+    """
+    if not (np.isfinite(res.fun) and res.fun < 1e299 and np.all(np.abs(res.x) < LOG_BOUND)):
+        return False
+    return bool(res.success or np.max(np.abs(fun(res.x)[1])) < CONVERGED_GRADIENT)
 
 
 def _standard_errors(

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
 from kpitools._errors import KpitoolsError
-from kpitools.models._fit import FitResult, hyp2f1_checked, maximize_loglik
+from kpitools.models._fit import FitResult, dot, hyp2f1_checked, maximize_loglik
 from kpitools.models._validate import as_float_array, check_summary, summary_arrays
 
 __all__ = ["BgNbd", "fit_bgnbd"]
@@ -265,12 +265,12 @@ def fit_bgnbd(
         lse = np.logaddexp(l3, l4)
         s4 = np.exp(l4 - lse)
         s3 = 1 - s4
-        total = w_x @ ll_x + w @ lse
-        d_r = w_x @ (digamma(r + xu) - digamma(r) + np.log(alpha)) - w @ (s3 * l_T + s4 * l_tx)
-        d_alpha = n_obs * r / alpha - w @ ((r + x) * (s3 / (alpha + T) + s4 / (alpha + tx)))
-        d_a = w_x @ (digamma(a + b) - digamma(a + b + xu)) + w @ s4 / a
-        d_b = (w_x @ (digamma(b + xu) + digamma(a + b) - digamma(b) - digamma(a + b + xu))
-               - w @ (s4 / bx1))
+        total = dot(w_x, ll_x) + dot(w, lse)
+        d_r = dot(w_x, digamma(r + xu) - digamma(r) + np.log(alpha)) - dot(w, s3 * l_T + s4 * l_tx)
+        d_alpha = n_obs * r / alpha - dot(w, (r + x) * (s3 / (alpha + T) + s4 / (alpha + tx)))
+        d_a = dot(w_x, digamma(a + b) - digamma(a + b + xu)) + dot(w, s4) / a
+        d_b = (dot(w_x, digamma(b + xu) + digamma(a + b) - digamma(b) - digamma(a + b + xu))
+               - dot(w, s4 / bx1))
         theta = np.array([r, alpha, a, b])
         grad = np.array([d_r, d_alpha, d_a, d_b]) * theta
         value = -total / n_obs + penalizer * float(theta @ theta)
@@ -295,12 +295,12 @@ def fit_bgnbd(
 def _compress(
     x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Collapse identical (x, t_x, T) rows into one row with the summed weight."""
+    """Collapse identical (x, t_x, T) rows into one row with the summed weight (hash grouping)."""
     keep = w > 0
-    stacked = np.column_stack([x[keep], tx[keep], T[keep]])
-    uniq, inv = np.unique(stacked, axis=0, return_inverse=True)
-    counts = np.bincount(inv.ravel(), weights=w[keep])
-    return uniq[:, 0], uniq[:, 1], uniq[:, 2], counts
+    frame = pd.DataFrame({"x": x[keep], "tx": tx[keep], "T": T[keep], "w": w[keep]})
+    grouped = frame.groupby(["x", "tx", "T"], sort=False)["w"].sum().reset_index()
+    return (grouped["x"].to_numpy(), grouped["tx"].to_numpy(), grouped["T"].to_numpy(),
+            grouped["w"].to_numpy())
 
 
 def _nonnegative(t: object, name: str) -> np.ndarray:

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from kpitools._errors import KpitoolsError, ModelFitError
-from kpitools.models._fit import FitResult, maximize_loglik
+from kpitools.models._fit import FitResult, dot, maximize_loglik
 from kpitools.models._validate import as_float_array, check_summary, summary_arrays
 
 __all__ = ["FrequencyMonetaryCorrelationWarning", "GammaGamma", "fit_gamma_gamma"]
@@ -161,20 +161,26 @@ def fit_gamma_gamma(summary: pd.DataFrame, *, penalizer: float = 0.0) -> GammaGa
         )
     corr = _correlation(x, z)
     n = float(len(x))
-    px_terms = np.log(x) + np.log(z)
-    log_z = np.log(z)
+    # terms that depend on x only are computed once per distinct x and weighted by its count
+    xu, inv = np.unique(x, return_inverse=True)
+    count_x = np.bincount(inv).astype(float)
+    sum_log_z = float(np.log(z).sum())
+    sum_x_log_xz = dot(x, np.log(x) + np.log(z))
+    sum_x_log_z = dot(x, np.log(z))
+    sum_x_log_x = dot(x, np.log(x))
 
     def neg_mean_loglik(v: np.ndarray) -> tuple[float, np.ndarray]:
         p, q, g = np.exp(v)
-        px = p * x
+        pxu = p * xu
         log_gz = np.log(g + x * z)
-        ll = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g)
-              + (px - 1) * log_z + px * np.log(x) - (px + q) * log_gz)
-        d_p = np.sum(x * (digamma(px + q) - digamma(px) + px_terms - log_gz))
-        d_q = np.sum(digamma(px + q) - digamma(q) + np.log(g) - log_gz)
-        d_g = np.sum(q / g - (px + q) / (g + x * z))
+        ll = (dot(count_x, gammaln(pxu + q) - gammaln(pxu)) - n * gammaln(q) + n * q * np.log(g)
+              + p * sum_x_log_z - sum_log_z + p * sum_x_log_x
+              - (p * dot(x, log_gz) + q * log_gz.sum()))
+        d_p = dot(count_x, xu * (digamma(pxu + q) - digamma(pxu))) + sum_x_log_xz - dot(x, log_gz)
+        d_q = dot(count_x, digamma(pxu + q)) - n * digamma(q) + n * np.log(g) - log_gz.sum()
+        d_g = n * q / g - np.sum((p * x + q) / (g + x * z))
         theta = np.array([p, q, g])
-        value = -ll.sum() / n + penalizer * float(theta @ theta)
+        value = -ll / n + penalizer * float(theta @ theta)
         grad = -np.array([d_p, d_q, d_g]) * theta / n + penalizer * 2 * theta * theta
         return value, grad
 

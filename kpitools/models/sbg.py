@@ -32,7 +32,7 @@ from scipy.special import betaln, digamma
 
 from kpitools._engine import TableLike, table, to_pandas
 from kpitools._errors import KpitoolsError, ModelFitError
-from kpitools.models._fit import FitResult, hyp2f1_checked, maximize_loglik
+from kpitools.models._fit import FitResult, dot, hyp2f1_checked, maximize_loglik
 from kpitools.models._validate import as_float_array, summary_arrays
 from kpitools.periods import DAYS_PER_MONTH, MONTHS_PER_YEAR, as_period
 
@@ -241,8 +241,9 @@ def _fit_counts(churned: np.ndarray, censored: np.ndarray) -> ShiftedBetaGeometr
         dp_b = digamma(b + t - 1) - digamma(a + b + t) - d_base_b
         ds_a = digamma(a) - digamma(a + b + t) - d_base_a
         ds_b = digamma(b + t) - digamma(a + b + t) - d_base_b
-        ll = churned @ log_p + censored @ log_s
-        grad = np.array([churned @ dp_a + censored @ ds_a, churned @ dp_b + censored @ ds_b])
+        ll = dot(churned, log_p) + dot(censored, log_s)
+        grad = np.array([dot(churned, dp_a) + dot(censored, ds_a),
+                         dot(churned, dp_b) + dot(censored, ds_b)])
         return -ll / n_obs, -grad * np.array([a, b]) / n_obs
 
     z, n_iter, converged, message, se = maximize_loglik(
