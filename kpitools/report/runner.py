@@ -69,9 +69,10 @@ OUTPUT_FILES = ("report.ipynb", "metrics.json", "report.pdf", "report.html")
 DEFAULT_TIMEOUT_SECONDS = 600
 #: Seconds allowed for a kernel to start; kernels start slowly when several launch at once.
 KERNEL_START_TIMEOUT_SECONDS = 120
-# ipykernel >= 7 warns on stderr about unencrypted local TCP at every start; the kernel and
+# ipykernel >= 7 warns on stderr about unencrypted local TCP at every start (and logs an
+# ERROR for the interrupt nbclient sends while shutting a finished kernel down); the kernel and
 # client share this machine, so the warning is noise in a batch of dozens of runs.
-_KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
+_KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL",)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _RUNNER_PARAMS = ("client_dir", "quarter", "lang", "output_dir")
 
