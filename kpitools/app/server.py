@@ -1,0 +1,488 @@
+"""Start Voilà for the workshop notebooks: loopback by default, code hidden, clean stop.
+
+The server always serves the whole notebooks folder, so the landing page at ``/`` lists every
+workshop notebook (in the chosen language, with a link to switch) and each notebook is at
+``/voila/render/<file>.ipynb``. When one notebook is asked for, the printed URL points straight
+at it. The client and language reach the kernels through the server environment (see
+:mod:`kpitools.app`).
+
+Voilà runs in its own process group with its log in a temporary folder; :meth:`WorkshopServer.stop`
+sends SIGTERM to that group (Voilà then shuts its kernels down), waits, and kills whatever is
+left, kernels included, so a Ctrl-C leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import jinja2
+import psutil
+import yaml
+
+from kpitools._errors import KpitoolsError, did_you_mean
+from kpitools.app import (
+    ENV_APP,
+    ENV_CLIENT_DIR,
+    ENV_LANG,
+    ENV_OUTPUT_DIR,
+    ENV_PERIOD,
+    LANGUAGES,
+)
+
+__all__ = [
+    "LOOPBACK_HOST",
+    "WorkshopServer",
+    "build_url",
+    "client_display_name",
+    "default_notebooks_dir",
+    "free_port",
+    "is_loopback",
+    "list_notebooks",
+    "render_landing",
+    "resolve_notebook",
+]
+
+LOOPBACK_HOST = "127.0.0.1"
+#: Seconds to wait for Voilà to answer on / (first start imports pandas, ibis, matplotlib...).
+READY_TIMEOUT_S = 90.0
+#: Seconds Voilà gets to shut its kernels down after SIGTERM before it is killed.
+STOP_TIMEOUT_S = 10.0
+_POLL_S = 0.25
+#: Name of the Voilà template written at start-up (extends Voilà's "lab" template).
+TEMPLATE_NAME = "kpitools"
+_HERE = Path(__file__).resolve().parent
+_UNSPECIFIED_HOSTS = {"0.0.0.0", "::"}
+
+
+@cache
+def _landing_data() -> dict:
+    return yaml.safe_load((_HERE / "landing.yaml").read_text(encoding="utf-8"))
+
+
+def default_notebooks_dir() -> Path:
+    """The repository's ``notebooks/`` (beside the ``kpitools`` package), else ``./notebooks``."""
+    beside_package = _HERE.parents[1] / "notebooks"
+    return beside_package if beside_package.is_dir() else Path.cwd() / "notebooks"
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise KpitoolsError(f"Unknown language {lang!r}. Hint: use one of {', '.join(LANGUAGES)}.")
+    return lang
+
+
+def list_notebooks(notebooks_dir: str | os.PathLike[str]) -> list[Path]:
+    """Notebooks in ``notebooks_dir``: the workshop ones in workshop order, then the rest by name.
+
+    Hidden files and executed copies (``*.executed.ipynb``) are left out.
+    """
+    folder = Path(notebooks_dir)
+    if not folder.is_dir():
+        raise KpitoolsError(
+            f"Notebook folder {str(folder)!r} does not exist. "
+            "Hint: run from the kpitools repository or pass --notebooks-dir."
+        )
+    found = [
+        p for p in folder.glob("*.ipynb")
+        if not p.name.startswith(".") and not p.name.endswith(".executed.ipynb")
+    ]
+    order = list(_landing_data()["notebooks"])
+    rank = {stem: i for i, stem in enumerate(order)}
+    return sorted(found, key=lambda p: (rank.get(p.stem, len(order)), p.name))
+
+
+def resolve_notebook(name: str, notebooks_dir: str | os.PathLike[str]) -> Path:
+    """Find a notebook from what a user types: a path, a file name, a stem, a number or a topic.
+
+    ``01_smart_goals.ipynb``, ``01_smart_goals``, ``01``, ``1`` and ``smart_goals`` all find
+    ``notebooks/01_smart_goals.ipynb``.
+    """
+    as_path = Path(name)
+    if as_path.suffix == ".ipynb" and as_path.is_file():
+        return as_path.resolve()
+    notebooks = list_notebooks(notebooks_dir)
+    key = name.removesuffix(".ipynb").strip().lower()
+    if key.isdigit():
+        key = f"{int(key):02d}"
+    exact = [p for p in notebooks if p.stem.lower() == key]
+    prefix = [p for p in notebooks if p.stem.lower().startswith(key + "_")]
+    topic = [p for p in notebooks if p.stem.lower().split("_", 1)[-1] == key]
+    for matches in (exact, prefix, topic):
+        if len(matches) == 1:
+            return matches[0].resolve()
+    stems = [p.stem for p in notebooks]
+    close = did_you_mean(key, stems)
+    suggestion = f" Did you mean {close!r}?" if close else ""
+    raise KpitoolsError(
+        f"No workshop notebook {name!r} in {str(Path(notebooks_dir))!r}.{suggestion} "
+        f"Hint: choose one of {', '.join(stems) or '(none found)'}, or leave NOTEBOOK out "
+        "to open the landing page."
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_host(host: str) -> str:
+    host = host.strip().strip("[]")
+    if not host or any(c in host for c in "/ ?#@"):
+        raise KpitoolsError(
+            f"{host!r} is not a network address. "
+            f"Hint: leave --host out to stay on {LOOPBACK_HOST}, or give an IP address."
+        )
+    return host
+
+
+def _probe_host(host: str) -> str:
+    """Where this machine can reach a server bound to ``host``."""
+    return LOOPBACK_HOST if host in _UNSPECIFIED_HOSTS else host
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def free_port(host: str = LOOPBACK_HOST) -> int:
+    """A TCP port that is free on ``host`` right now (the OS picks it)."""
+    with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise KpitoolsError(
+                    f"Port {port} is already in use on {host}. "
+                    "Hint: leave --port out and a free port is chosen."
+                ) from None
+            raise KpitoolsError(
+                f"Cannot listen on {host}:{port} ({exc.strerror}). "
+                f"Hint: use an address of this machine, or leave --host out for {LOOPBACK_HOST}."
+            ) from None
+
+
+def build_url(host: str, port: int, notebook: str | None = None, lang: str | None = None) -> str:
+    """The address to open: the landing page, or ``/voila/render/<notebook>``, with ``?lang=``.
+
+    >>> build_url("127.0.0.1", 8866, "01_smart_goals.ipynb", "en")
+    'http://127.0.0.1:8866/voila/render/01_smart_goals.ipynb?lang=en'
+    >>> build_url("::1", 8866)
+    'http://[::1]:8866/'
+    """
+    shown = f"[{host}]" if ":" in host else host
+    path = "/" if notebook is None else "/voila/render/" + quote(notebook)
+    query = "?" + urlencode({"lang": lang}) if lang else ""
+    return f"http://{shown}:{port}{path}{query}"
+
+
+def client_display_name(client_dir: str | os.PathLike[str], lang: str) -> str:
+    """The client name in client.yml, in ``lang`` (else another language, else the folder name)."""
+    folder = Path(client_dir)
+    config_file = folder / "client.yml"
+    if not config_file.is_file():
+        raise KpitoolsError(
+            f"{str(folder)!r} is not a client folder (no client.yml). "
+            "Hint: pass the folder that holds client.yml, e.g. --client data/sample/cloudledger; "
+            "`kpitools new-client` creates one."
+        )
+    try:
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise KpitoolsError(
+            f"{str(config_file)!r} is not valid YAML ({exc}). "
+            "Hint: `kpitools check-data` shows the problem."
+        ) from None
+    name = config.get("name") if isinstance(config, dict) else None
+    if isinstance(name, dict):
+        return str(name.get(lang) or next(iter(name.values()), folder.name))
+    return str(name) if name else folder.name
+
+
+@dataclass(frozen=True)
+class _Entry:
+    file: str
+    title: str
+    summary: str
+    href: str
+
+
+def render_landing(notebooks: list[Path], lang: str, client_name: str) -> str:
+    """The landing page (full HTML) in ``lang``: one link per notebook, opening it in ``lang``."""
+    _check_lang(lang)
+    data = _landing_data()
+    known = data["notebooks"]
+    entries = []
+    for nb in notebooks:
+        info = known.get(nb.stem, {})
+        title = info.get("title", {}).get(lang) or nb.stem.replace("_", " ")
+        summary = info.get("summary", {}).get(lang, "")
+        href = "/voila/render/" + quote(nb.name) + "?" + urlencode({"lang": lang})
+        entries.append(_Entry(nb.name, title, summary, href))
+    other = LANGUAGES[1 - LANGUAGES.index(lang)]
+    texts = {key: value[lang] for key, value in data["texts"].items()}
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_HERE), autoescape=True, keep_trailing_newline=True
+    )
+    return env.get_template("landing.html.j2").render(
+        lang=lang, text=texts, client_name=client_name, notebooks=entries,
+        switch_href="/?" + urlencode({"lang": other}),
+    )
+
+
+def _write_template(share_dir: Path, notebooks: list[Path], lang: str,
+                    client_dir: Path) -> None:
+    """Write a Voilà template whose tree page is the landing page (both languages, ``?lang=``)."""
+    template_dir = share_dir / "voila" / "templates" / TEMPLATE_NAME
+    template_dir.mkdir(parents=True)
+    (template_dir / "conf.json").write_text(json.dumps({"base_template": "lab"}), encoding="utf-8")
+    pages = {
+        code: render_landing(notebooks, code, client_display_name(client_dir, code))
+        for code in LANGUAGES
+    }
+    other = LANGUAGES[1 - LANGUAGES.index(lang)]
+    # Voilà renders the tree page with Jinja and passes the raw query string as `query`.
+    tree = (
+        f"{{%- if 'lang={other}' in (query or '').split('&') -%}}"
+        f"{{% raw %}}{pages[other]}{{% endraw %}}"
+        f"{{%- else -%}}{{% raw %}}{pages[lang]}{{% endraw %}}{{%- endif -%}}"
+    )
+    for name in ("tree-lab.html", "tree.html"):
+        (template_dir / name).write_text(tree, encoding="utf-8")
+
+
+def _voila_command(root_dir: Path, host: str, port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "voila", str(root_dir),
+        "--no-browser",
+        f"--port={port}",
+        f"--Voila.ip={host}",
+        "--Voila.port_retries=0",
+        f"--template={TEMPLATE_NAME}",
+        "--strip_sources=True",
+        "--theme=light",
+    ]
+
+
+def _voila_environment(work_dir: Path, client_dir: Path, lang: str,
+                       period: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    share_dir = work_dir / "share" / "jupyter"
+    previous = env.get("JUPYTER_PATH")
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(share_dir), previous) if p)
+    env[ENV_APP] = "1"
+    env[ENV_CLIENT_DIR] = str(client_dir)
+    env[ENV_LANG] = lang
+    env[ENV_OUTPUT_DIR] = str(work_dir / "output")
+    if period:
+        env[ENV_PERIOD] = period
+    else:
+        env.pop(ENV_PERIOD, None)
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+class WorkshopServer:
+    """Voilà serving the workshop notebooks for one client, as a context manager.
+
+    Parameters
+    ----------
+    client_dir : path
+        Client folder (holds ``client.yml``); passed to the notebooks as ``client_dir``.
+    lang : {"zh-TW", "en"}
+        Language of the landing page and the notebooks (a page's ``?lang=`` can switch).
+    notebook : str, optional
+        Notebook to open (see :func:`resolve_notebook`); None opens the landing page.
+    host : str
+        Address to listen on; loopback unless asked otherwise.
+    port : int, optional
+        TCP port; None picks a free one.
+    period : str, optional
+        Period passed to the notebooks (``KPITOOLS_PERIOD``); None keeps their default.
+    notebooks_dir : path, optional
+        Folder of workshop notebooks (default :func:`default_notebooks_dir`).
+
+    Examples
+    --------
+    >>> with WorkshopServer("data/sample/cloudledger", lang="en") as app:  # doctest: +SKIP
+    ...     print(app.url)
+    """
+
+    def __init__(self, client_dir: str | os.PathLike[str], lang: str = "zh-TW",
+                 notebook: str | None = None, host: str = LOOPBACK_HOST,
+                 port: int | None = None, period: str | None = None,
+                 notebooks_dir: str | os.PathLike[str] | None = None) -> None:
+        self.lang = _check_lang(lang)
+        self.client_dir = Path(client_dir).resolve()
+        self.client_name = client_display_name(self.client_dir, lang)
+        self.host = _check_host(host)
+        if port is not None and not 0 < port < 65536:
+            raise KpitoolsError(f"Port {port} is out of range. Hint: use 1024–65535, or leave "
+                                "--port out and a free port is chosen.")
+        self.period = period
+        folder = Path(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
+        if notebook is not None:
+            self.notebook: Path | None = resolve_notebook(notebook, folder)
+            self.root_dir = self.notebook.parent
+        else:
+            self.notebook = None
+            self.root_dir = folder.resolve()
+        self.notebooks = list_notebooks(self.root_dir)
+        if port is None:
+            port = free_port(self.host)
+        else:
+            _check_port_free(self.host, port)
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+        self.work_dir: Path | None = None
+        self.log_path: Path | None = None
+        self._log_file = None
+        self._seen: dict[int, psutil.Process] = {}
+
+    @property
+    def url(self) -> str:
+        """The address to open (landing page or the chosen notebook)."""
+        name = self.notebook.name if self.notebook is not None else None
+        return build_url(self.host, self.port, name, self.lang if name else None)
+
+    def url_for(self, notebook: str | None = None, lang: str | None = None) -> str:
+        """Address of another page of this server (``notebook`` = file name in the root folder)."""
+        return build_url(self.host, self.port, notebook, lang)
+
+    def start(self, timeout: float = READY_TIMEOUT_S) -> str:
+        """Start Voilà and wait (at most ``timeout`` s) until it answers; return :attr:`url`."""
+        if self.process is not None:
+            return self.url
+        self.work_dir = Path(tempfile.mkdtemp(prefix="kpitools-workshop-"))
+        (self.work_dir / "output").mkdir()
+        _write_template(self.work_dir / "share" / "jupyter", self.notebooks, self.lang,
+                        self.client_dir)
+        self.log_path = self.work_dir / "voila.log"
+        self._log_file = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            _voila_command(self.root_dir, self.host, self.port),
+            env=_voila_environment(self.work_dir, self.client_dir, self.lang, self.period),
+            cwd=self.root_dir, stdin=subprocess.DEVNULL, stdout=self._log_file,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self.url
+
+    def _wait_ready(self, timeout: float) -> None:
+        probe = build_url(_probe_host(self.host), self.port)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise KpitoolsError(
+                    f"Voilà stopped at start-up (exit code {self.process.returncode}):\n"
+                    f"{self.log_tail()}\nHint: the lines above say why."
+                )
+            with contextlib.suppress(OSError), opener.open(probe, timeout=2) as response:
+                if response.status == 200:
+                    return
+            time.sleep(_POLL_S)
+        raise KpitoolsError(
+            f"Voilà did not answer on {probe} within {timeout:.0f} s:\n{self.log_tail()}\n"
+            "Hint: the log lines above may say why; a slow machine may need another try."
+        )
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The last lines of Voilà's log (empty before start)."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def processes(self) -> list[psutil.Process]:
+        """Voilà and every process it started (kernels), while they run."""
+        if self.process is None or self.process.poll() is not None:
+            return []
+        with contextlib.suppress(psutil.Error):
+            parent = psutil.Process(self.process.pid)
+            children = parent.children(recursive=True)
+            # psutil.Process remembers each start time, so a reused pid is never signalled.
+            self._seen.update((child.pid, child) for child in children)
+            return [parent, *children]
+        return []
+
+    def wait(self) -> int:
+        """Block until Voilà exits (Ctrl-C raises KeyboardInterrupt here); return its exit code."""
+        assert self.process is not None, "call start() first"
+        while self.process.poll() is None:
+            self.processes()  # remember the kernels, so stop() can find them after Voilà exits
+            time.sleep(1.0)
+        return self.process.returncode
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Stop Voilà and its kernels: SIGTERM to its group, wait, then SIGKILL what is left."""
+        process = self.process
+        if process is not None:
+            self.processes()
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout)
+            # Voilà shuts its kernels down on SIGTERM; anything still alive is killed here.
+            leftovers = [proc for proc in self._seen.values() if proc.is_running()]
+            for proc in leftovers:
+                with contextlib.suppress(psutil.Error):
+                    proc.terminate()
+            _, alive = psutil.wait_procs(leftovers, timeout=timeout)
+            for proc in alive:
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
+            psutil.wait_procs(alive, timeout=timeout)
+            self._seen.clear()
+            self.process = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+        if self.work_dir is not None:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+            self.work_dir = None
+            self.log_path = None
+
+    def __enter__(self) -> WorkshopServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
