@@ -250,27 +250,34 @@ def fit_bgnbd(
     xu, inv = np.unique(x, return_inverse=True)
     w_x = np.bincount(inv, weights=w)
     n_obs = float(w.sum())
-    repeat = x > 0
-    log_bx_safe = np.where(repeat, x, 1.0)  # b + x − 1 only used where x > 0
+    # customers without repeat purchases (usually the majority) only need log(α + T); the
+    # two-term bracket of the likelihood is evaluated for repeat buyers only
+    zero = x == 0
+    T0, w0 = T[zero], w[zero]
+    x1, tx1, T1, w1 = x[~zero], tx[~zero], T[~zero], w[~zero]
 
     def neg_mean_loglik(z: np.ndarray) -> tuple[float, np.ndarray]:
         r, alpha, a, b = np.exp(z)
         ll_x = (gammaln(r + xu) - gammaln(r) + r * np.log(alpha)
                 + betaln(a, b + xu) - betaln(a, b))
-        l_T = np.log(alpha + T)
-        l_tx = np.log(alpha + tx)
-        bx1 = b + log_bx_safe - 1
-        l3 = -(r + x) * l_T
-        l4 = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * l_tx, -np.inf)
+        l_T0 = np.log(alpha + T0)
+        l_T = np.log(alpha + T1)
+        l_tx = np.log(alpha + tx1)
+        bx1 = b + x1 - 1
+        l3 = -(r + x1) * l_T
+        l4 = np.log(a) - np.log(bx1) - (r + x1) * l_tx
         lse = np.logaddexp(l3, l4)
         s4 = np.exp(l4 - lse)
         s3 = 1 - s4
-        total = dot(w_x, ll_x) + dot(w, lse)
-        d_r = dot(w_x, digamma(r + xu) - digamma(r) + np.log(alpha)) - dot(w, s3 * l_T + s4 * l_tx)
-        d_alpha = n_obs * r / alpha - dot(w, (r + x) * (s3 / (alpha + T) + s4 / (alpha + tx)))
-        d_a = dot(w_x, digamma(a + b) - digamma(a + b + xu)) + dot(w, s4) / a
+        total = dot(w_x, ll_x) + dot(w1, lse) - r * dot(w0, l_T0)
+        d_r = (dot(w_x, digamma(r + xu) - digamma(r) + np.log(alpha))
+               - dot(w1, s3 * l_T + s4 * l_tx) - dot(w0, l_T0))
+        d_alpha = (n_obs * r / alpha
+                   - dot(w1, (r + x1) * (s3 / (alpha + T1) + s4 / (alpha + tx1)))
+                   - r * dot(w0, 1 / (alpha + T0)))
+        d_a = dot(w_x, digamma(a + b) - digamma(a + b + xu)) + dot(w1, s4) / a
         d_b = (dot(w_x, digamma(b + xu) + digamma(a + b) - digamma(b) - digamma(a + b + xu))
-               - dot(w, s4 / bx1))
+               - dot(w1, s4 / bx1))
         theta = np.array([r, alpha, a, b])
         grad = np.array([d_r, d_alpha, d_a, d_b]) * theta
         value = -total / n_obs + penalizer * float(theta @ theta)
