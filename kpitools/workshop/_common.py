@@ -340,6 +340,17 @@ def frame_html(frame: pd.DataFrame) -> str:
     return frame.to_html(escape=True, na_rep="—", index=False)
 
 
+def reasons_frame(reasons: pd.DataFrame, lang: str, currency: str = "TWD") -> pd.DataFrame:
+    """:func:`kpitools.metrics.churn_reasons` output with its share and lost MRR formatted."""
+    from kpitools.i18n import fmt_money, fmt_pct
+
+    shares, amounts = reasons.columns[2], reasons.columns[3]
+    return reasons.assign(**{
+        shares: reasons[shares].map(lambda v: fmt_pct(v, lang)),
+        amounts: reasons[amounts].map(lambda v: fmt_money(v, currency, lang)),
+    })
+
+
 # --------------------------------------------------------------------------- metrics.json
 
 

@@ -23,6 +23,7 @@ from kpitools.workshop._common import (
     kpi_label,
     localize_columns,
     missing_tables,
+    reasons_frame,
     report_period,
     skipped_section,
     text,
@@ -323,11 +324,7 @@ def churn_section(client: Any, period: str, lang: str = "zh-TW",
     reasons = churn_reasons(events, window, lang=lang)
     sec.notes.append(text("nb02.churn.reasons_note", lang, window=window_label(p, 4),
                           n=len(in_window)))
-    shares, amounts = reasons.columns[2], reasons.columns[3]
-    sec.tables.append(("", reasons.assign(**{
-        shares: reasons[shares].map(lambda v: fmt_pct(v, lang)),
-        amounts: reasons[amounts].map(lambda v: fmt_money(v, client.currency, lang)),
-    })))
+    sec.tables.append(("", reasons_frame(reasons, lang, client.currency)))
     if len(in_window):
         sec.figures.append(reasons_chart(in_window, lang=lang, currency=client.currency))
     return sec
