@@ -386,7 +386,7 @@ def test_mix_rate_chart_errors_teach():
 
 
 @pytest.mark.parametrize("call", [
-    lambda: trend_chart(pd.Series([1.0]), unit="percent"),
+    lambda: trend_chart(pd.Series([1.0]), unit="permille"),
     lambda: bar_chart(pd.Series([1.0]), lang="jp"),
     lambda: trend_chart([1, 2, 3]),
     lambda: share_bar(pd.Series(dtype=float)),

@@ -186,8 +186,10 @@ def test_fmt_value_by_catalog_unit():
     assert fmt_value(42, "seconds", "zh-TW") == "42 秒"
     assert fmt_value(1500, "count", "en") == "1,500"
     assert fmt_value(1.5e6, "currency", "en", compact=True) == "NT$1.5M"
-    with pytest.raises(KpitoolsError, match=r"(?s)unknown unit 'percent'.*Hint: use one of"):
-        fmt_value(0.1, "percent")
+    # NRR of 1.083 is a percentage above 100%.
+    assert fmt_value(1.083, "percent", "en") == "108.3%"
+    with pytest.raises(KpitoolsError, match=r"(?s)unknown unit 'permille'.*Hint: use one of"):
+        fmt_value(0.1, "permille")
     with pytest.raises(KpitoolsError, match=r"(?s)unknown unit 'curency'.*did you mean 'currency'"):
         fmt_value(0.1, "curency")
 

@@ -45,7 +45,8 @@ __all__ = [
 ]
 
 _HERE = Path(__file__).parent
-UNITS = ("currency", "rate", "ratio", "count", "months", "days", "hours", "seconds", "score")
+UNITS = ("currency", "rate", "percent", "ratio", "count", "months", "days", "hours", "seconds",
+         "score")
 DIRECTIONS = ("higher", "lower")
 LANGS = ("zh-TW", "en")
 
@@ -68,6 +69,11 @@ class KPI:
     source: str = ""
     returns: str = "float"
     theme: str = ""
+    #: ``flow`` (summed over a period: revenue, new customers) or ``stock`` (a level at a date:
+    #: MRR, followers); None when the entry does not say. Pacing projects only flows.
+    aggregation: str | None = None
+    #: Ids of KPIs that measure nearly the same thing (MRR and ARR); KPI-set reviews warn on both.
+    overlaps: tuple[str, ...] = ()
 
     def name_for(self, lang: str = "zh-TW") -> str:
         """The KPI's display name in ``lang`` (``"zh-TW"`` or ``"en"``)."""
@@ -128,6 +134,8 @@ def _load() -> dict[str, KPI]:
                 source=str(raw.get("source", "")),
                 returns=raw.get("returns", "float"),
                 theme=theme,
+                aggregation=raw.get("aggregation"),
+                overlaps=tuple(raw.get("overlaps") or ()),
             )
             if kpi.id in kpis:
                 raise KpitoolsError(f"KPI id {kpi.id!r} appears twice in the catalog ({path.name}).")

@@ -62,7 +62,9 @@ DEFAULT_LANG = "zh-TW"
 #: What a missing number (None or NaN) is shown as, in either language.
 NA_TEXT = "—"
 #: The unit vocabulary of the KPI catalog; :func:`fmt_value` knows how to write each.
-UNITS = ("currency", "rate", "ratio", "count", "months", "days", "hours", "seconds", "score")
+#: ``percent`` is a ratio read as a percentage that may pass 100% (NRR); ``rate`` stays in [0, 1].
+UNITS = ("currency", "rate", "percent", "ratio", "count", "months", "days", "hours", "seconds",
+         "score")
 STATUSES = ("on_track", "at_risk", "off_track")
 PERCENT = 100
 
@@ -353,7 +355,7 @@ def fmt_value(x: float | None, unit: str, lang: str = DEFAULT_LANG, *, currency:
         return NA_TEXT
     if unit == "currency":
         return fmt_money(x, currency, lang, digits=digits or 0, compact=compact)
-    if unit == "rate":
+    if unit in ("rate", "percent"):
         return fmt_pct(x, lang, 1 if digits is None else digits)
     if unit == "count":
         return fmt_number(x, lang, digits or 0, compact=compact)

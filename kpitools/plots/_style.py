@@ -133,7 +133,7 @@ def value_formatter(unit: str, lang: str, currency: str) -> FuncFormatter:
     check_unit(unit)
 
     def _format(value: float, _pos: int | None = None) -> str:
-        if unit == "rate":
+        if unit in ("rate", "percent"):
             return fmt_value(value, "rate", lang, digits=0)
         if unit in ("currency", "count"):
             return fmt_value(value, unit, lang, currency=currency, compact=True)
