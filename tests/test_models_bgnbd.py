@@ -241,3 +241,29 @@ def test_bad_prediction_arguments():
         BgNbd.from_params(r=-1, alpha=1, a=1, b=1)
     with pytest.raises(ModelFitError, match="recency > T"):
         MODEL.probability_alive(2, 40, 30)
+
+
+def test_transformed_hypergeometric_matches_eq_10_and_survives_large_x():
+    from scipy.special import hyp2f1
+
+    r, alpha, a, b = 0.243, 4.414, 0.793, 2.426
+    x, t_x, T, t = np.array([1.0, 4.0, 10.0]), np.array([5.0, 20.0, 30.0]), 38.0, 39.0
+    # FHL 2005 eq. 10 as printed, with SciPy's 2F1 (no transformation)
+    lead = ((alpha + T) / (alpha + T + t)) ** (r + x)
+    bracket = 1 - lead * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+    odds = a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x)
+    eq10 = (a + b + x - 1) / (a - 1) * bracket / (1 + odds)
+    np.testing.assert_allclose(MODEL.conditional_expected_purchases(t, x, t_x, T), eq10,
+                               rtol=1e-9)
+    # a heavy buyer (x = 300) where the untransformed series overflows
+    heavy = MODEL.conditional_expected_purchases(52, 300, 37.9, 38.0)[0]
+    assert np.isfinite(heavy) and heavy > 100
+
+
+def test_unidentified_parameters_are_flagged():
+    # four customers, two repeat buyers: the purchase-rate heterogeneity cannot be estimated
+    s = pd.DataFrame({"frequency": [1, 2, 0, 0], "recency": [8.43, 19.43, 0, 0],
+                      "T": [25.71, 25.29, 12.86, 4.14]})
+    fit = fit_bgnbd(s)
+    assert not fit.converged
+    assert "ran off to an extreme value" in fit.result.message

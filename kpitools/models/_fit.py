@@ -32,6 +32,8 @@ CONVERGED_GRADIENT = 1e-6
 HESSIAN_STEP = 1e-5
 #: log-parameters are kept inside ±LOG_BOUND (parameters between about 1e-9 and 1e9).
 LOG_BOUND = 20.0
+#: A parameter beyond e^±LOG_EXTREME (about 1e-6 … 1e6) means the data did not identify it.
+LOG_EXTREME = 13.8
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -134,11 +136,12 @@ def maximize_loglik(
         )
     grad = safe(res.x)[1]
     converged = bool(np.max(np.abs(grad)) < CONVERGED_GRADIENT)
-    at_bound = np.abs(res.x) >= LOG_BOUND - 1e-6
-    if at_bound.any():
+    extreme = np.abs(res.x) >= LOG_EXTREME
+    if extreme.any():
         converged = False
-        hit = [n for n, b in zip(names, at_bound, strict=True) if b]
-        message += f"; parameter(s) {hit} ran to the edge of the search range"
+        hit = [n for n, b in zip(names, extreme, strict=True) if b]
+        message += (f"; parameter(s) {hit} ran off to an extreme value (the data cannot pin "
+                    "them down; fit with a small penalizer, e.g. 0.01)")
     se = _standard_errors(safe, res.x, n_obs)
     if not np.all(np.isfinite(se)):
         message += "; Hessian not positive definite, standard errors unavailable"

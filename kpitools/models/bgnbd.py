@@ -12,9 +12,9 @@ Time is in whatever unit the summary uses (weeks for CDNOW: ``time_unit="D", tim
 Examples
 --------
 >>> m = BgNbd.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
->>> round(float(m.expected_purchases_new_customer(39)), 3)
-1.118
->>> round(float(m.probability_alive(x=2, t_x=30.43, T=38.86)), 3)
+>>> round(float(m.expected_purchases_new_customer(39)[0]), 3)
+1.197
+>>> round(float(m.probability_alive(x=2, t_x=30.43, T=38.86)[0]), 3)
 0.727
 """
 
@@ -33,6 +33,8 @@ from kpitools.models._validate import as_float_array, check_summary, summary_arr
 __all__ = ["BgNbd", "fit_bgnbd"]
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
+#: Shift of b that keeps 2F1 away from its pole at a + b − 1 = 0.
+POLE_NUDGE = 1e-7
 _MODEL = "BG/NBD"
 
 
@@ -99,9 +101,14 @@ class BgNbd:
         t = _nonnegative(t, "t")
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
         z = t / (alpha + t)
-        f = hyp2f1_checked(r, b, a + b - 1, z, what="expected purchases")
-        lead = np.exp(r * (np.log(alpha) - np.log(alpha + t)))
-        return _finite((a + b - 1) / (a - 1) * (1 - lead * f), "expected purchases")
+        # Euler's transformation: (1 − z)^r·2F1(r, b; c; z) = (1 − z)^(a−1)·2F1(c − r, a − 1; c; z)
+        # with c = a + b − 1; its first two parameters do not grow with r or b
+        b = _off_pole(a, b)
+        c = a + b - 1
+        f = hyp2f1_checked(c - r, a - 1, c, z, what="expected purchases")
+        lead = np.exp((a - 1) * (np.log(alpha) - np.log(alpha + t)))
+        # clip the rounding error of 1 − lead·f (about −1e-16) at tiny t
+        return _finite(np.maximum(c / (a - 1) * (1 - lead * f), 0.0), "expected purchases")
 
     def probability_alive(self, x: object, t_x: object, T: object) -> np.ndarray:
         """P(alive | x, t_x, T) (FHL 2005 eq. 13); exactly 1 when x = 0.
@@ -122,13 +129,18 @@ class BgNbd:
         t = _nonnegative(t, "t")
         x, t_x, T = _history(x, t_x, T)
         t, x, t_x, T = np.broadcast_arrays(t, x, t_x, T)
-        r, alpha, a, b = self.r, self.alpha, self.a, self.b
+        r, alpha, a = self.r, self.alpha, self.a
+        b = _off_pole(a, self.b)
         z = t / (alpha + T + t)
-        f = hyp2f1_checked(r + x, b + x, a + b + x - 1, z, what="conditional expected purchases")
-        lead = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
+        # Euler's transformation, as in expected_purchases_new_customer: with c = a + b + x − 1,
+        # (1 − z)^(r+x)·2F1(r + x, b + x; c; z) = (1 − z)^(a−1)·2F1(a + b − 1 − r, a − 1; c; z),
+        # which stays finite for large x where the original series overflows
+        f = hyp2f1_checked(a + b - 1 - r, a - 1, a + b + x - 1, z,
+                           what="conditional expected purchases")
+        lead = np.exp((a - 1) * (np.log(alpha + T) - np.log(alpha + T + t)))
         alive = expit(-self._log_odds_dead(x, t_x, T))
         out = alive * (a + b + x - 1) / (a - 1) * (1 - lead * f)
-        return _finite(out, "conditional expected purchases")
+        return _finite(np.maximum(out, 0.0), "conditional expected purchases")
 
     def probability_of_n_purchases(self, n: object, t: object) -> np.ndarray:
         """P(X(t) = n) for a new customer (FHL 2005 eq. 8).
@@ -308,6 +320,12 @@ def _compress(
     grouped = frame.groupby(["x", "tx", "T"], sort=False)["w"].sum().reset_index()
     return (grouped["x"].to_numpy(), grouped["tx"].to_numpy(), grouped["T"].to_numpy(),
             grouped["w"].to_numpy())
+
+
+def _off_pole(a: float, b: float) -> float:
+    """b, nudged by 1e-7 when a + b = 1 exactly (2F1 has a pole at c = 0; E[X(t)] is continuous
+    in b, so the nudge changes predictions by about 1e-7)."""
+    return b + POLE_NUDGE if abs(a + b - 1) < POLE_NUDGE else b
 
 
 def _nonnegative(t: object, name: str) -> np.ndarray:

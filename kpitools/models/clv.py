@@ -217,10 +217,11 @@ def predicted_clv(
 
     Examples
     --------
-    >>> orders = pd.DataFrame({"customer_id": list("aabbbcd"),
-    ...     "order_date": pd.to_datetime(["2024-01-02", "2024-03-01", "2024-01-05", "2024-02-01",
-    ...                                   "2024-05-20", "2024-04-01", "2024-06-01"]),
-    ...     "amount": [100.0, 120.0, 80.0, 90.0, 60.0, 50.0, 70.0]})
+    >>> rng = np.random.default_rng(1)
+    >>> orders = pd.DataFrame({"customer_id": rng.zipf(1.6, 600).astype(str),
+    ...     "order_date": pd.Timestamp("2024-01-01")
+    ...                   + pd.to_timedelta(rng.integers(0, 182, 600), "D"),
+    ...     "amount": rng.gamma(4.0, 250.0, 600).round()})
     >>> predicted_clv(orders, "2024Q2") > 0
     True
     """

@@ -14,7 +14,7 @@ Examples
 >>> gg = GammaGamma.from_params(p=6.25, q=3.74, gamma=15.44)
 >>> round(gg.population_mean_spend, 2)
 35.22
->>> round(float(gg.conditional_expected_spend(frequency=2, monetary_value=22.35)), 2)
+>>> round(float(gg.conditional_expected_spend(2, 22.35)[0]), 2)
 24.66
 """
 

@@ -18,7 +18,7 @@ Examples
 >>> m = fit_sbg_cohort([1000, 631, 468, 382, 326, 289, 262, 241])
 >>> round(m.alpha, 3), round(m.beta, 3)
 (0.704, 1.182)
->>> round(float(m.survival(12)), 3)
+>>> round(float(m.survival(12)[0]), 3)
 0.17
 """
 
