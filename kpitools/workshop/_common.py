@@ -31,9 +31,11 @@ __all__ = [
     "Panel",
     "Section",
     "figure_png",
+    "heading",
     "headline_entry",
     "kpi_label",
     "kpi_unit",
+    "metrics_note",
     "missing_tables",
     "notebook_metrics",
     "open_client",
@@ -43,6 +45,7 @@ __all__ = [
     "skipped_section",
     "text",
     "trailing_window",
+    "try_panel",
 ]
 
 #: The file that marks a client folder.
@@ -74,7 +77,7 @@ def text(key: str, lang: str = "zh-TW", **values: Any) -> str:
         if not isinstance(node, Mapping) or part not in node:
             choices = list(node) if isinstance(node, Mapping) else []
             raise KpitoolsError(
-                f"no workshop text {key!r}.{did_you_mean(part, choices)}\n"
+                f"no workshop text {key!r}.{did_you_mean(part, choices) or ''}\n"
                 "Hint: add it to kpitools/workshop/texts.yaml in both zh-TW and en."
             )
         node = node[part]
@@ -162,6 +165,17 @@ def trailing_window(period: Period, quarters: int = 4) -> Period:
 def window_label(period: Period, quarters: int) -> str:
     """``2024Q1–2024Q4``: the label of the trailing window of ``quarters`` ending at ``period``."""
     return f"{period.shift(-(quarters - 1)).label}–{period.label}" if quarters > 1 else period.label
+
+
+def heading(client: Any, period: str | Period, lang: str, notebook: str) -> Any:
+    """The notebook's title line for this client and period, as IPython Markdown."""
+    from IPython.display import Markdown
+
+    from kpitools.i18n import period_label
+
+    p = period if isinstance(period, Period) else report_period(period, client)
+    return Markdown(f"## {text(f'{notebook}.title', lang)} · {client.name_for(lang)} · "
+                    f"{period_label(p, lang)}")
 
 
 def missing_tables(client: Any, needed: Iterable[str]) -> list[str]:
@@ -335,6 +349,20 @@ class Panel:
         display(self.widget)
 
 
+def try_panel(factory: Any, *args: Any, **kwargs: Any) -> Any:
+    """``factory(*args, **kwargs)``, or a Markdown message when the client lacks its data.
+
+    Lets a notebook's ``if interactive:`` block display a panel without a traceback for a
+    client the panel does not apply to.
+    """
+    from IPython.display import Markdown
+
+    try:
+        return factory(*args, **kwargs)
+    except KpitoolsError as exc:
+        return Markdown(f"> ⚠ {_md_escape(str(exc).split(chr(10))[0])}")
+
+
 def frame_html(frame: pd.DataFrame) -> str:
     """A display table as HTML for a ``widgets.HTML`` output (escaped, blanks as —)."""
     return frame.to_html(escape=True, na_rep="—", index=False)
@@ -390,6 +418,15 @@ def notebook_metrics(client: Any, period: str | Period, lang: str, notebook: str
     doc = build_metrics(info, label, lang, headline=headline.values(), goals=goals)
     doc["workshop"] = {"notebook": notebook, **dict(extra or {})}
     return doc
+
+
+def metrics_note(path: Path | None, lang: str) -> Any:
+    """Where ``metrics.json`` went (or that it was not written), in ``lang``, as Markdown."""
+    from IPython.display import Markdown
+
+    if path is None:
+        return Markdown(text("common.metrics_not_saved", lang))
+    return Markdown(text("common.metrics_saved", lang, path=f"`{path}`"))
 
 
 def save_metrics(output_dir: str | os.PathLike[str], metrics: Mapping[str, Any]) -> Path | None:

@@ -40,6 +40,7 @@ __all__ = [
     "agreed_goals",
     "export_goals",
     "export_section",
+    "goal_entries",
     "goals_check_section",
     "history_section",
     "recommend_section",
@@ -221,6 +222,15 @@ def goals_check_section(client: Any, period: str, lang: str = "zh-TW",
     sec.data["findings"] = findings_by_goal
     sec.data["smart"] = {g: smart_status(f) == "pass" for g, f in findings_by_goal.items()}
     return sec
+
+
+def goal_entries(goals: Sequence[Any], check: Section | None = None) -> list[dict[str, Any]]:
+    """The goals as ``metrics.json`` entries (goal_id, kpi, target, baseline, period, smart)."""
+    smart = (check.data.get("smart") if check is not None else None) or {}
+    return [{"goal_id": g.goal_id, "kpi": g.kpi_id, "target": g.target,
+             "baseline": g.baseline, "baseline_period": g.baseline_period,
+             "period": g.period, "owner": g.owner, "smart": smart.get(g.goal_id)}
+            for g in goals]
 
 
 def smart_status(findings: Iterable[Any]) -> str:
