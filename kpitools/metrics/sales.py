@@ -269,6 +269,16 @@ def win_rate(
     Notes
     -----
     Source: Salesforce KB 000387867 (kpi-definitions.md §2, §6).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"deal_id": ["a", "b", "c"], "stage": ["won", "demo", "lead"],
+    ...     "outcome": ["won", "lost", "open"],
+    ...     "created_date": pd.to_datetime(["2024-07-01"] * 3),
+    ...     "close_date": pd.to_datetime(["2024-08-01", "2024-08-02", None])})
+    >>> win_rate(d, "2024Q3"), win_rate(d, "2024Q3", denominator="created")
+    (0.5, 0.3333333333333333)
     """
     _choice("denominator", denominator, _WIN_DENOMINATORS)
     p = as_period(period)
@@ -326,8 +336,8 @@ def _quota_for(quotas: TableLike, p: Period) -> pd.Series:
     labels = q["period"].astype("string").str.strip()
     parsed = {s: parse_period(s, fiscal_year_start_month=p.fiscal_year_start_month)
               for s in labels.dropna().unique()}
-    inside = labels.map(lambda s: s in parsed and p.start <= parsed[s].start
-                        and parsed[s].end <= p.end).astype(bool)
+    within = {s: bool(p.start <= q.start and q.end <= p.end) for s, q in parsed.items()}
+    inside = labels.map(within).fillna(False).astype(bool)
     if not inside.any():
         raise KpitoolsError(
             f"quotas: no quota row falls inside period {p.label}; quota periods present: "

@@ -59,8 +59,14 @@ def csat_average(feedback: TableLike, period: str | Period | None = None) -> flo
 
     Notes
     -----
-    Source: the common CSAT survey ("how satisfied were you", 1–5); kpi-definitions.md §0
-    lists CSAT among the service KPIs of the mission.
+    Source: the common CSAT survey ("how satisfied were you", 1–5), as issue 3 asks.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"date": pd.to_datetime(["2024-07-01"] * 3), "csat": [5.0, 4.0, None]})
+    >>> csat_average(f, "2024Q3"), csat_share_satisfied(f, "2024Q3")
+    (4.5, 1.0)
     """
     t = _rows_with(feedback, "csat", period)
     return scalar(t.csat.cast("float64").mean())

@@ -147,6 +147,14 @@ def bounce_rate(web_traffic: TableLike, period: str | Period | None = None) -> f
     Notes
     -----
     Source: GA4 Data API schema ``bounceRate`` (kpi-definitions.md §5, §6).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> w = pd.DataFrame({"date": pd.to_datetime(["2024-07-01", "2024-07-02"]),
+    ...     "sessions": [100.0, 300.0], "engaged_sessions": [60.0, 240.0], "users": [90.0, 250.0]})
+    >>> engagement_rate(w, "2024-07"), bounce_rate(w, "2024-07")
+    (0.75, 0.25)
     """
     return 1.0 - engagement_rate(web_traffic, period)
 
