@@ -335,13 +335,15 @@ def new_vs_returning_revenue(
         inside = (t.order_date >= p.start.to_pydatetime()) & (t.order_date < p.end.to_pydatetime())
     per = t.group_by("customer_id").aggregate(
         first_order_date=t.order_date.min(),
-        n=t.count(where=inside),
-        sales=t._sales.sum(where=inside),
-    ).filter(lambda x: x.n > 0)
+        period_orders=t.count(where=inside),
+        period_sales=t._sales.sum(where=inside),
+    ).filter(lambda x: x.period_orders > 0)
     is_new = per.first_order_date >= p.start.to_pydatetime() if p is not None else True
     tagged = per.mutate(segment=ibis.ifelse(is_new, "new", "returning"))
     out = tagged.group_by("segment").aggregate(
-        customers=tagged.count(), orders=tagged.n.sum(), revenue=tagged.sales.sum()
+        customers=tagged.count(),
+        orders=tagged.period_orders.sum(),
+        revenue=tagged.period_sales.sum(),
     ).to_pandas()
     result = (
         out.set_index("segment")
