@@ -16,12 +16,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import psutil
 import pytest
 from click.testing import CliRunner
 
 from kpitools._errors import KpitoolsError
-from kpitools.app import parameters_from_environment
 from kpitools.app.server import (
     LOOPBACK_HOST,
     WorkshopServer,
@@ -30,6 +30,7 @@ from kpitools.app.server import (
     free_port,
     is_loopback,
     list_notebooks,
+    prepare_notebook,
     render_landing,
     resolve_notebook,
 )
@@ -40,8 +41,6 @@ TINY_DIR = REPO / "tests" / "data" / "app"
 CLOUDLEDGER = REPO / "data" / "sample" / "cloudledger"
 WORKSHOP_NAMES = ["01_smart_goals", "02_acv_cltv", "03_kpi_vs_okr", "04_sales_kpis",
                   "05_website_kpis"]
-PARAMS = {"client_dir": "../data/sample/shop", "period": "2024Q3", "lang": "zh-TW",
-          "interactive": False, "output_dir": "out"}
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -60,39 +59,21 @@ def fake_notebooks(tmp_path: Path) -> Path:
     return tmp_path
 
 
-# --- parameters_from_environment ---------------------------------------------------------------
+# --- parameterised copies --------------------------------------------------------------------
 
-def test_parameters_unchanged_outside_the_app():
-    env = {"KPITOOLS_CLIENT_DIR": "/elsewhere", "KPITOOLS_LANG": "en", "QUERY_STRING": "lang=en"}
-    assert parameters_from_environment(PARAMS, env) == PARAMS
-
-
-def test_parameters_from_server_environment_and_interactive_forced():
-    env = {"KPITOOLS_APP": "1", "KPITOOLS_CLIENT_DIR": "/clients/acme", "KPITOOLS_LANG": "en",
-           "KPITOOLS_OUTPUT_DIR": "/tmp/out", "QUERY_STRING": ""}
-    result = parameters_from_environment(PARAMS, env)
-    assert result == {"client_dir": "/clients/acme", "period": "2024Q3", "lang": "en",
-                      "interactive": True, "output_dir": "/tmp/out"}
-    assert PARAMS["interactive"] is False  # input not mutated
-
-
-def test_query_string_sets_lang_and_period_but_never_the_client():
-    env = {"KPITOOLS_APP": "1", "KPITOOLS_CLIENT_DIR": "/clients/acme", "KPITOOLS_LANG": "zh-TW",
-           "KPITOOLS_PERIOD": "2024Q4", "QUERY_STRING": "lang=en&period=2024Q2&client_dir=/etc"}
-    result = parameters_from_environment(PARAMS, env)
-    assert (result["lang"], result["period"], result["client_dir"]) == ("en", "2024Q2",
-                                                                       "/clients/acme")
-
-
-def test_only_known_parameter_names_are_set():
-    env = {"KPITOOLS_APP": "1", "KPITOOLS_PERIOD": "2024Q4"}
-    assert parameters_from_environment({"lang": "en"}, env) == {"lang": "en", "interactive": True}
-
-
-def test_unknown_language_in_query_string_teaches():
-    env = {"KPITOOLS_APP": "1", "QUERY_STRING": "lang=fr"}
-    with pytest.raises(KpitoolsError, match=r"Unknown language 'fr'.*Hint: .*\?lang=en"):
-        parameters_from_environment(PARAMS, env)
+def test_prepared_copy_injects_only_declared_parameters(tmp_path: Path):
+    dest = prepare_notebook(TINY_DIR / "tiny_workshop.ipynb", tmp_path / "en" / "tiny.ipynb",
+                            {"client_dir": "/clients/acme", "lang": "en", "interactive": True,
+                             "output_dir": "/tmp/out", "period": None, "not_declared": 1})
+    nb = nbformat.read(dest, as_version=4)
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    injected = nb.cells[tags.index(["injected-parameters"])]
+    assert tags.index(["injected-parameters"]) == tags.index(["parameters"]) + 1
+    assert injected.source.splitlines()[1:] == ['client_dir = "/clients/acme"', 'lang = "en"',
+                                                "interactive = True",
+                                                'output_dir = "/tmp/out"']
+    source = nbformat.read(TINY_DIR / "tiny_workshop.ipynb", as_version=4)
+    assert len(source.cells) == len(nb.cells) - 1  # the original is untouched
 
 
 # --- notebooks, hosts, ports, URLs -------------------------------------------------------------
@@ -134,9 +115,10 @@ def test_is_loopback(host: str, expected: bool):
 
 @pytest.mark.parametrize(("args", "url"), [
     (("127.0.0.1", 8866), "http://127.0.0.1:8866/"),
+    (("127.0.0.1", 8866, None, "en"), "http://127.0.0.1:8866/?lang=en"),
     (("127.0.0.1", 8866, "01_smart_goals.ipynb", "zh-TW"),
-     "http://127.0.0.1:8866/voila/render/01_smart_goals.ipynb?lang=zh-TW"),
-    (("::1", 9000, "a b.ipynb", "en"), "http://[::1]:9000/voila/render/a%20b.ipynb?lang=en"),
+     "http://127.0.0.1:8866/voila/render/zh-TW/01_smart_goals.ipynb"),
+    (("::1", 9000, "a b.ipynb", "en"), "http://[::1]:9000/voila/render/en/a%20b.ipynb"),
 ])
 def test_build_url(args: tuple, url: str):
     assert build_url(*args) == url
@@ -152,9 +134,9 @@ def test_free_port_is_bindable_on_loopback():
 def test_server_defaults_to_loopback_and_a_free_port(fake_notebooks: Path):
     server = WorkshopServer(CLOUDLEDGER, notebooks_dir=fake_notebooks)
     assert server.host == "127.0.0.1"
-    assert server.url == f"http://127.0.0.1:{server.port}/"
+    assert server.url == f"http://127.0.0.1:{server.port}/?lang=zh-TW"
     one = WorkshopServer(CLOUDLEDGER, lang="en", notebook="2", notebooks_dir=fake_notebooks)
-    assert one.url.endswith("/voila/render/02_acv_cltv.ipynb?lang=en")
+    assert one.url == f"http://127.0.0.1:{one.port}/voila/render/en/02_acv_cltv.ipynb"
 
 
 def test_busy_port_is_refused_with_a_hint(fake_notebooks: Path):
@@ -189,7 +171,7 @@ def test_landing_page_in_chinese(fake_notebooks: Path):
     assert '<html lang="zh-TW">' in html
     assert "KPI 工作坊" in html and "客戶:雲帳科技股份有限公司" in html
     assert "從策略到 SMART 目標" in html and "KPI 還是 OKR?" in html
-    assert 'href="/voila/render/01_smart_goals.ipynb?lang=zh-TW"' in html
+    assert 'href="/voila/render/zh-TW/01_smart_goals.ipynb"' in html
     assert 'href="/?lang=en">English</a>' in html
     # unknown notebooks are listed by file name, after the workshop ones
     assert html.index("05_website_kpis.ipynb") < html.index("99 extra")
@@ -199,7 +181,7 @@ def test_landing_page_in_english_escapes_the_client_name(fake_notebooks: Path):
     html = render_landing(list_notebooks(fake_notebooks), "en", "A&B <Ltd>")
     assert "KPI workshop" in html and "Client: A&amp;B &lt;Ltd&gt;" in html
     assert "From strategy to SMART goals" in html and "ACV and customer lifetime value" in html
-    assert 'href="/voila/render/04_sales_kpis.ipynb?lang=en"' in html
+    assert 'href="/voila/render/en/04_sales_kpis.ipynb"' in html
     assert 'href="/?lang=zh-TW">中文</a>' in html
     assert "工作坊" not in html
 
@@ -246,7 +228,7 @@ def test_server_listens_on_loopback_only(tiny_app: WorkshopServer):
 def test_landing_page_is_served_in_both_languages(tiny_app: WorkshopServer):
     status, html = _get(tiny_app.url_for())
     assert status == 200 and "KPI 工作坊" in html and "雲帳科技股份有限公司" in html
-    assert 'href="/voila/render/tiny_workshop.ipynb?lang=zh-TW"' in html
+    assert 'href="/voila/render/zh-TW/tiny_workshop.ipynb"' in html
     status, html = _get(tiny_app.url_for(lang="en"))
     assert status == 200 and "KPI workshop" in html
     assert "CloudLedger Technology Co., Ltd." in html
@@ -255,12 +237,11 @@ def test_landing_page_is_served_in_both_languages(tiny_app: WorkshopServer):
 def test_notebook_page_runs_with_app_parameters_and_hides_code(tiny_app: WorkshopServer):
     status, html = _get(tiny_app.url_for("tiny_workshop.ipynb", "en"), timeout=90)
     assert status == 200
-    # printed by the notebook: client from the server environment, lang from ?lang=en,
-    # interactive forced on by parameters_from_environment
+    # printed by the notebook from the injected parameters (period keeps the notebook default)
     assert ("client=CloudLedger Technology Co., Ltd. lang=en period=2024Q4 interactive=True"
             in html)
     assert "application/vnd.jupyter.widget-view+json" in html
-    assert "parameters_from_environment" not in html  # sources stripped
+    assert "import ipywidgets" not in html  # sources stripped
     assert "def describe" not in html
 
 
@@ -288,8 +269,7 @@ def test_command_prints_url_and_ctrl_c_leaves_no_process():
                 found = re.search(r"Workshop running at (http://\S+)", output[-1])
                 url = found.group(1) if found else None
         assert url is not None, "".join(output)
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/voila/render/tiny_workshop\.ipynb\?lang=en",
-                            url)
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/voila/render/en/tiny_workshop\.ipynb", url)
         status, html = _get(url, timeout=90)  # starts a kernel
         assert status == 200 and "interactive=True" in html
         seen = psutil.Process(cli.pid).children(recursive=True)

@@ -1,10 +1,11 @@
 """Start Voilà for the workshop notebooks: loopback by default, code hidden, clean stop.
 
-The server always serves the whole notebooks folder, so the landing page at ``/`` lists every
-workshop notebook (in the chosen language, with a link to switch) and each notebook is at
-``/voila/render/<file>.ipynb``. When one notebook is asked for, the printed URL points straight
-at it. The client and language reach the kernels through the server environment (see
-:mod:`kpitools.app`).
+At start-up every workshop notebook is copied into a temporary folder once per language, with the
+client, language, ``interactive=True`` and an output folder injected by papermill (prepare-only,
+nothing is executed; see :mod:`kpitools.app`). Voilà serves that folder: the landing page at
+``/`` lists the notebooks (in the chosen language, ``?lang=`` switches) and each copy is at
+``/voila/render/<lang>/<file>.ipynb``. When one notebook is asked for, the printed URL points
+straight at it.
 
 Voilà runs in its own process group with its log in a temporary folder; :meth:`WorkshopServer.stop`
 sends SIGTERM to that group (Voilà then shuts its kernels down), waits, and kills whatever is
@@ -37,14 +38,7 @@ import psutil
 import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
-from kpitools.app import (
-    ENV_APP,
-    ENV_CLIENT_DIR,
-    ENV_LANG,
-    ENV_OUTPUT_DIR,
-    ENV_PERIOD,
-    LANGUAGES,
-)
+from kpitools.app import LANGUAGES
 
 __all__ = [
     "LOOPBACK_HOST",
@@ -55,6 +49,7 @@ __all__ = [
     "free_port",
     "is_loopback",
     "list_notebooks",
+    "prepare_notebook",
     "render_landing",
     "resolve_notebook",
 ]
@@ -189,18 +184,22 @@ def _check_port_free(host: str, port: int) -> None:
             ) from None
 
 
+def _page_path(notebook: str | None, lang: str | None) -> str:
+    if notebook is None:
+        return "/" + ("?" + urlencode({"lang": lang}) if lang else "")
+    return f"/voila/render/{quote(lang or LANGUAGES[0])}/{quote(notebook)}"
+
+
 def build_url(host: str, port: int, notebook: str | None = None, lang: str | None = None) -> str:
-    """The address to open: the landing page, or ``/voila/render/<notebook>``, with ``?lang=``.
+    """The address of the landing page (``?lang=``) or of a notebook's copy in ``lang``.
 
     >>> build_url("127.0.0.1", 8866, "01_smart_goals.ipynb", "en")
-    'http://127.0.0.1:8866/voila/render/01_smart_goals.ipynb?lang=en'
-    >>> build_url("::1", 8866)
-    'http://[::1]:8866/'
+    'http://127.0.0.1:8866/voila/render/en/01_smart_goals.ipynb'
+    >>> build_url("::1", 8866, lang="en")
+    'http://[::1]:8866/?lang=en'
     """
     shown = f"[{host}]" if ":" in host else host
-    path = "/" if notebook is None else "/voila/render/" + quote(notebook)
-    query = "?" + urlencode({"lang": lang}) if lang else ""
-    return f"http://{shown}:{port}{path}{query}"
+    return f"http://{shown}:{port}{_page_path(notebook, lang)}"
 
 
 def client_display_name(client_dir: str | os.PathLike[str], lang: str) -> str:
@@ -244,7 +243,7 @@ def render_landing(notebooks: list[Path], lang: str, client_name: str) -> str:
         info = known.get(nb.stem, {})
         title = info.get("title", {}).get(lang) or nb.stem.replace("_", " ")
         summary = info.get("summary", {}).get(lang, "")
-        href = "/voila/render/" + quote(nb.name) + "?" + urlencode({"lang": lang})
+        href = _page_path(nb.name, lang)
         entries.append(_Entry(nb.name, title, summary, href))
     other = LANGUAGES[1 - LANGUAGES.index(lang)]
     texts = {key: value[lang] for key, value in data["texts"].items()}
@@ -253,7 +252,7 @@ def render_landing(notebooks: list[Path], lang: str, client_name: str) -> str:
     )
     return env.get_template("landing.html.j2").render(
         lang=lang, text=texts, client_name=client_name, notebooks=entries,
-        switch_href="/?" + urlencode({"lang": other}),
+        switch_href=_page_path(None, other),
     )
 
 
@@ -291,20 +290,27 @@ def _voila_command(root_dir: Path, host: str, port: int) -> list[str]:
     ]
 
 
-def _voila_environment(work_dir: Path, client_dir: Path, lang: str,
-                       period: str | None) -> dict[str, str]:
+def prepare_notebook(source: Path, dest: Path, parameters: dict[str, object]) -> Path:
+    """Copy ``source`` to ``dest`` with ``parameters`` injected after its ``parameters`` cell.
+
+    Papermill's prepare-only mode (nothing runs). Only parameters the notebook declares are
+    injected, so a notebook without ``period`` simply keeps its own default.
+    """
+    import papermill
+
+    declared = papermill.inspect_notebook(str(source))
+    chosen = {k: v for k, v in parameters.items() if k in declared and v is not None}
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(str(source), str(dest), parameters=chosen, prepare_only=True,
+                               progress_bar=False, log_output=False, cwd=str(source.parent))
+    return dest
+
+
+def _voila_environment(work_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     share_dir = work_dir / "share" / "jupyter"
     previous = env.get("JUPYTER_PATH")
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(share_dir), previous) if p)
-    env[ENV_APP] = "1"
-    env[ENV_CLIENT_DIR] = str(client_dir)
-    env[ENV_LANG] = lang
-    env[ENV_OUTPUT_DIR] = str(work_dir / "output")
-    if period:
-        env[ENV_PERIOD] = period
-    else:
-        env.pop(ENV_PERIOD, None)
     env.setdefault("MPLBACKEND", "Agg")
     return env
 
@@ -348,13 +354,16 @@ class WorkshopServer:
                                 "--port out and a free port is chosen.")
         self.period = period
         folder = Path(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
+        self.notebook: Path | None = None
+        self.notebooks = list_notebooks(folder) if folder.is_dir() else []
         if notebook is not None:
-            self.notebook: Path | None = resolve_notebook(notebook, folder)
-            self.root_dir = self.notebook.parent
-        else:
-            self.notebook = None
-            self.root_dir = folder.resolve()
-        self.notebooks = list_notebooks(self.root_dir)
+            self.notebook = resolve_notebook(notebook, folder)
+            if self.notebook not in [p.resolve() for p in self.notebooks]:
+                self.notebooks = [self.notebook]
+        elif not self.notebooks:
+            list_notebooks(folder)  # raises for a missing folder
+            raise KpitoolsError(f"No notebooks in {str(folder)!r}. Hint: pass --notebooks-dir "
+                                "with the workshop notebooks, or run from the repository.")
         if port is None:
             port = free_port(self.host)
         else:
@@ -370,10 +379,10 @@ class WorkshopServer:
     def url(self) -> str:
         """The address to open (landing page or the chosen notebook)."""
         name = self.notebook.name if self.notebook is not None else None
-        return build_url(self.host, self.port, name, self.lang if name else None)
+        return build_url(self.host, self.port, name, self.lang)
 
     def url_for(self, notebook: str | None = None, lang: str | None = None) -> str:
-        """Address of another page of this server (``notebook`` = file name in the root folder)."""
+        """Address of another page: the landing page, or a notebook (file name) in ``lang``."""
         return build_url(self.host, self.port, notebook, lang)
 
     def start(self, timeout: float = READY_TIMEOUT_S) -> str:
@@ -381,23 +390,34 @@ class WorkshopServer:
         if self.process is not None:
             return self.url
         self.work_dir = Path(tempfile.mkdtemp(prefix="kpitools-workshop-"))
-        (self.work_dir / "output").mkdir()
-        _write_template(self.work_dir / "share" / "jupyter", self.notebooks, self.lang,
-                        self.client_dir)
-        self.log_path = self.work_dir / "voila.log"
-        self._log_file = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            _voila_command(self.root_dir, self.host, self.port),
-            env=_voila_environment(self.work_dir, self.client_dir, self.lang, self.period),
-            cwd=self.root_dir, stdin=subprocess.DEVNULL, stdout=self._log_file,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
         try:
+            root_dir = self._prepare(self.work_dir)
+            self.log_path = self.work_dir / "voila.log"
+            self._log_file = self.log_path.open("wb")
+            self.process = subprocess.Popen(
+                _voila_command(root_dir, self.host, self.port),
+                env=_voila_environment(self.work_dir), cwd=root_dir, stdin=subprocess.DEVNULL,
+                stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            )
             self._wait_ready(timeout)
         except BaseException:
             self.stop()
             raise
         return self.url
+
+    def _prepare(self, work_dir: Path) -> Path:
+        """Write the landing-page template and the parameterised copies; return Voilà's root."""
+        _write_template(work_dir / "share" / "jupyter", self.notebooks, self.lang,
+                        self.client_dir)
+        root_dir = work_dir / "notebooks"
+        for code in LANGUAGES:
+            output_dir = work_dir / "output" / code
+            output_dir.mkdir(parents=True)
+            for source in self.notebooks:
+                prepare_notebook(source, root_dir / code / source.name, {
+                    "client_dir": str(self.client_dir), "lang": code, "interactive": True,
+                    "output_dir": str(output_dir), "period": self.period})
+        return root_dir
 
     def _wait_ready(self, timeout: float) -> None:
         probe = build_url(_probe_host(self.host), self.port)
