@@ -50,6 +50,8 @@ __all__ = [
 
 #: File in the client folder that receives the agreed goals (YAML ``goals:`` list).
 GOALS_FILE = "goals.yaml"
+#: Copy of the previous goals file kept when it is overwritten (still a readable YAML file).
+BACKUP_FILE = "goals.bak.yaml"
 #: Quarters of history shown and used for the Achievable check.
 HISTORY_QUARTERS = 8
 #: How many KPIs the workshop recommends (the article: 3–5).
@@ -247,7 +249,7 @@ def export_goals(goals: Iterable[Any], client_dir: str | os.PathLike[str], *,
     """Write the agreed goals to ``<client_dir>/goals.yaml`` atomically.
 
     An existing file is kept unless ``overwrite`` is True; it is then first copied to
-    ``goals.yaml.bak``. The new file is written beside the old one and moved into place, so a
+    ``goals.bak.yaml``. The new file is written beside the old one and moved into place, so a
     reader never sees half a file.
 
     Raises
@@ -265,13 +267,13 @@ def export_goals(goals: Iterable[Any], client_dir: str | os.PathLike[str], *,
     if target.exists() and not overwrite:
         raise KpitoolsError(f"{target} already exists; the goals were not saved.\n"
                             "Hint: set overwrite_goals = True to replace it (a copy is kept "
-                            f"as {GOALS_FILE}.bak).")
+                            f"as {BACKUP_FILE}).")
     handle, tmp_name = tempfile.mkstemp(prefix=".goals-", suffix=".yaml", dir=folder)
     os.close(handle)
     try:
         write_goals(list(goals), tmp_name, lang=lang)
         if target.exists():
-            shutil.copy2(target, folder / f"{GOALS_FILE}.bak")
+            shutil.copy2(target, folder / BACKUP_FILE)
         os.replace(tmp_name, target)
     finally:
         if os.path.exists(tmp_name):
