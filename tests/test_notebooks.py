@@ -45,7 +45,9 @@ SAVE_KEY = ("01_smart_goals", "pandablog-copy", "en")
 
 
 def _notebook(name: str) -> dict:
-    return json.loads((NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8"))
+    import nbformat
+
+    return nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
 
 
 # --------------------------------------------------------------------------- committed form
@@ -72,7 +74,7 @@ def test_parameters_are_typed_and_explained(name):
     for param, kind in REQUIRED_PARAMETERS.items():
         assert found[param].inferred_type_name == kind
         assert len(found[param].help) > 10, f"{param} has no explanation"
-    source = "".join(cell["source"])
+    source = cell["source"]
     assert len(found) == sum(1 for line in source.splitlines() if line.strip()), \
         "papermill could not read every parameter line"
 
