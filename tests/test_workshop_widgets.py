@@ -92,7 +92,7 @@ def test_cltv_scenario_by_hand():
     assert result.loc["gross_profit", "scenario"] == pytest.approx(
         result.loc["revenue", "scenario"] * 0.5)
     assert result.loc["cltv", "change"] == pytest.approx(55_000 / 40_000 - 1)
-    with pytest.raises(KpitoolsError, match="churn_change=1.0 would make churn zero"):
+    with pytest.raises(KpitoolsError, match=r"churn_change=1\.0 would make churn zero"):
         vw.cltv_scenario(base, churn_change=1.0)
     with pytest.raises(KpitoolsError, match=r"gross margin 55 is outside \(0, 1\]"):
         vw.cltv_scenario(base, gross_margin=55)
@@ -135,7 +135,7 @@ def test_goal_builder_checks_smart_live_and_saves(blog, tmp_path, monkeypatch):
     monkeypatch.setattr(builder.client, "path", tmp_path)
     builder.save_button.click()
     assert (tmp_path / "goals.yaml").exists()
-    assert builder.save()  is None
+    assert builder.save() is None
     assert "already exists" in builder.save_status.value
     builder.overwrite.value = True
     assert builder.save() == tmp_path / "goals.yaml"

@@ -105,7 +105,8 @@ def recommend_section(client: Any, period: str, lang: str = "zh-TW",
     values = {k: _safe_kpi(compute_kpi, k, client, base.label) for k in ids}
     shown = picks.assign(
         baseline=[fmt_value(values[k], kpi_unit(k), lang, currency=client.currency) for k in ids],
-        has_data=[text("common.yes_word" if v else "common.no_word", lang) for v in picks["has_data"]],
+        has_data=[text("common.yes_word" if v else "common.no_word", lang)
+                  for v in picks["has_data"]],
     )
     sec.tables.append(("", localize_columns(shown, "recommend", lang)))
     sec.notes.append(text("nb01.recommend.baseline_note", lang, period=period_label(base, lang)))

@@ -182,7 +182,8 @@ def _high_value_orders(client: Any, period: str, lang: str, top: int, title: str
              .agg(customers=("customer_id", "count"), clv=("clv", "sum")).reset_index())
     tiers["share"] = tiers["clv"] / tiers["clv"].sum()
     sec.notes.append(text("nb02.high_value.orders_note", lang,
-                          share=fmt_pct(tiers["share"].iloc[0], lang), tier=tiers["tier_label"].iloc[0]))
+                          share=fmt_pct(tiers["share"].iloc[0], lang),
+                          tier=tiers["tier_label"].iloc[0]))
     shown = tiers.assign(clv=tiers["clv"].map(lambda v: fmt_money(v, client.currency, lang)),
                          share=tiers["share"].map(lambda v: fmt_pct(v, lang)))
     sec.tables.append((text("nb02.high_value.tiers", lang), localize_columns(shown, "tiers", lang)))
