@@ -202,3 +202,11 @@ def test_missing_columns_are_reported(deals):
         win_rate(deals.drop(columns="close_date"))
     with pytest.raises(KpitoolsError, match="cannot split deals by 'source'"):
         funnel(deals, STAGES, by="source")
+
+
+def test_stage_names_match_without_case_and_keep_the_clients_spelling(deals):
+    upper = ["Lead", "Qualified", "Proposal", "Won"]
+    out = funnel(deals, upper, "2024Q3")
+    # same counts as with lower-case stages: 8, 6, 4, 3
+    assert list(out.index) == upper and out["deals"].tolist() == [8, 6, 4, 3]
+    assert bottleneck(deals, upper).from_stage == "Lead"

@@ -156,7 +156,7 @@ def funnel(
     wide = wide.fillna(0)
     long = wide.melt(id_vars=keys, var_name="pos", value_name="deals")
     long["pos"] = long["pos"].str[1:].astype("int64")
-    long["stage"] = long["pos"].map(dict(enumerate(names)))
+    long["stage"] = long["pos"].map(dict(enumerate(str(x).strip() for x in stages)))
     long["deals"] = long["deals"].astype("int64")
     long = long.sort_values([*keys, "pos"]).reset_index(drop=True)
     if keys:
@@ -237,7 +237,7 @@ def bottleneck(
     if f.empty:
         return None
     best = f.sort_values(["lost", "pos", by], ascending=[False, True, True]).iloc[0]
-    names = list(stages)
+    names = [str(x).strip() for x in stages]
     pos = int(best["pos"])
     return Bottleneck(
         by=by,
