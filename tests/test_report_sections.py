@@ -1,0 +1,98 @@
+"""Report sections on the sample clients: numbers agree with the catalog, text in both languages."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+import kpitools
+from kpitools import KpitoolsError
+from kpitools.report.sections import QuarterReport, Section
+
+
+@pytest.fixture(scope="module")
+def cloudledger(sample_dir):
+    return kpitools.load_client(sample_dir / "cloudledger")
+
+
+@pytest.fixture(scope="module")
+def blog(sample_dir):
+    return kpitools.load_client(sample_dir / "pandablog")
+
+
+@pytest.fixture(scope="module")
+def saas_report(cloudledger):
+    return QuarterReport(cloudledger, "2024Q4", lang="en")
+
+
+def test_headline_values_are_the_catalog_values(saas_report, cloudledger):
+    headline = {h["kpi"]: h for h in saas_report.headline()}
+    # Goal KPIs lead, then the SaaS headline list.
+    assert list(headline)[:4] == saas_report.goal_kpis
+    for kpi_id in ("mrr", "acv", "logo_churn_rate", "nrr"):
+        expected = kpitools.compute_kpi(kpi_id, cloudledger, "2024Q4")
+        assert headline[kpi_id]["value"] == pytest.approx(expected)
+    assert headline["logo_churn_rate"]["formatted"].endswith("%")
+
+
+def test_goal_entries_match_the_scorecard(saas_report, cloudledger):
+    card = kpitools.scorecard(cloudledger.goals, cloudledger, "2024Q4", lang="en")
+    goals = saas_report.goals()
+    assert [g["goal_id"] for g in goals] == card["goal_id"].tolist()
+    for entry, (_, row) in zip(goals, card.iterrows(), strict=True):
+        assert entry["actual"] == pytest.approx(row["actual"])
+        assert entry["attainment"] == pytest.approx(row["attainment"])
+    json.dumps(goals)  # metrics.json must be able to hold them
+
+
+def test_sections_follow_the_data(saas_report, blog):
+    keys = [s.key for s in saas_report.sections()]
+    assert keys == ["summary", "scorecard", "trends", "value", "sales", "retention"]
+    blog_keys = [s.key for s in QuarterReport(blog, "2024Q4", lang="zh-TW").sections()]
+    assert blog_keys == ["summary", "scorecard", "trends", "web"]
+
+
+def test_saas_story_is_found(cloudledger):
+    # The sample's ACV dip in 2024Q1 comes from the Enterprise share (see data/sample story).
+    q1 = QuarterReport(cloudledger, "2024Q1", lang="en")
+    text = " ".join(q1.summary().paragraphs)
+    assert "Enterprise share dropped" in text
+    assert "cold_outbound" in text
+    zh = " ".join(QuarterReport(cloudledger, "2024Q1", lang="zh-TW").summary().paragraphs)
+    assert "Enterprise 方案占比" in zh
+
+
+def test_tables_are_in_the_report_language(cloudledger):
+    zh = QuarterReport(cloudledger, "2024Q4", lang="zh-TW").scorecard()
+    (_, table), = zh.tables
+    assert list(table.columns) == ["負責人", "目標", "實際", "達成率", "狀態"]
+    en = QuarterReport(cloudledger, "2024Q4", lang="en").scorecard()
+    (_, table), = en.tables
+    assert list(table.columns) == ["Owner", "Target", "Actual", "Attainment", "Status"]
+
+
+def test_section_html_escapes_client_text():
+    frame = pd.DataFrame({"reason": ["<script>alert(1)</script>"]})
+    html = Section("x", "<b>title</b>", paragraphs=["<script>x</script>"],
+                   tables=[("cap", frame)])._repr_html_()
+    assert "<script>" not in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html
+    assert "&lt;b&gt;title&lt;/b&gt;" in html
+
+
+def test_bad_arguments(cloudledger):
+    with pytest.raises(KpitoolsError, match="a quarterly report needs a quarter"):
+        QuarterReport(cloudledger, "2024-07")
+    with pytest.raises(KpitoolsError, match="trailing_quarters must be a whole number"):
+        QuarterReport(cloudledger, "2024Q4", trailing_quarters=1)
+    with pytest.raises(KpitoolsError, match="unknown language"):
+        QuarterReport(cloudledger, "2024Q4", lang="fr")
+
+
+def test_trend_table_spans_the_trailing_quarters(saas_report):
+    table = saas_report.trend_table
+    assert list(table.columns) == ["2024Q1", "2024Q2", "2024Q3", "2024Q4"]
+    assert not math.isnan(table.loc["mrr", "2024Q1"])
