@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from kpitools._errors import KpitoolsError
-from kpitools.i18n import fmt_value
 from kpitools.commands.report import report
+from kpitools.i18n import fmt_value
 from kpitools.report import runner
 from kpitools.report.export import (
     atomic_write,

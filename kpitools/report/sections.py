@@ -452,7 +452,8 @@ class QuarterReport:
 
     def goals(self) -> list[dict[str, Any]]:
         """``metrics.json`` goal entries: one per goal in the scorecard."""
-        keep = ["goal_id", "kpi", "kpi_name", "baseline", "target", "actual", "attainment", "status"]
+        keep = ["goal_id", "kpi", "kpi_name", "baseline", "target", "actual", "attainment",
+                "status"]
         out = []
         for record in self.card[keep].to_dict("records"):
             out.append({k: (None if isinstance(v, float) and math.isnan(v) else v)
