@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 QUARTER ?= 2024Q4
-LANG_OPT ?=
+# Extra flags for `kpitools report`, e.g. REPORT_OPTS="--lang en --force --pdf".
+REPORT_OPTS ?=
 SAMPLES := $(wildcard data/sample/*/client.yml)
 
 .PHONY: setup test report check-data lint format samples bench clean-venv
@@ -22,7 +23,7 @@ test: $(STAMP) ## run the whole test suite (library, notebooks, reports, README 
 	$(BIN)/python -m pytest
 
 report: $(STAMP) ## generate the sample clients' quarterly reports into reports/
-	$(BIN)/kpitools report $(dir $(SAMPLES)) --quarter $(QUARTER) --out reports $(LANG_OPT)
+	$(BIN)/kpitools report $(dir $(SAMPLES)) --quarter $(QUARTER) --out reports $(REPORT_OPTS)
 
 check-data: $(STAMP) ## validate the sample clients' files
 	$(BIN)/kpitools check-data $(dir $(SAMPLES))
