@@ -21,6 +21,7 @@ setup: $(STAMP) ## create .venv and install kpitools with its test tools
 
 test: $(STAMP) ## run the whole test suite (library, notebooks, reports, README snippets)
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbval-lax notebooks/
 
 report: $(STAMP) ## generate the sample clients' quarterly reports into reports/
 	$(BIN)/kpitools report $(dir $(SAMPLES)) --quarter $(QUARTER) --out reports $(REPORT_OPTS)

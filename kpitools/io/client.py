@@ -33,6 +33,8 @@ __all__ = ["CONFIG_FILE", "Client", "check_client", "load_client"]
 
 #: The file that describes a client folder.
 CONFIG_FILE = "client.yml"
+#: Goals agreed in a workshop (notebook 01) are saved beside client.yml and take precedence.
+GOALS_FILE = "goals.yaml"
 #: Options a table entry of client.yml may set.
 TABLE_OPTIONS = ("file", "sheet", "header_row", "encoding", "preset", "columns")
 # A table may also list several files of the same layout: {files: [{file: a.csv}, {file: b.csv}]}.
@@ -115,7 +117,18 @@ class Client:
 
     @property
     def goals(self) -> list[dict[str, Any]]:
-        """Goals from client.yml, else from a goals table file."""
+        """The client's goals, as plain dicts.
+
+        In order of precedence: ``goals.yaml`` beside client.yml (the goals agreed in the latest
+        workshop, written by notebook 01 / ``kpitools.workshop.goals_widgets.export_goals``),
+        the ``goals:`` list of client.yml, then a ``goals`` table file.
+        """
+        agreed = self.path / GOALS_FILE
+        if agreed.is_file():
+            raw = yaml.safe_load(agreed.read_text(encoding="utf-8"))
+            raw = raw.get("goals") if isinstance(raw, dict) else raw
+            if isinstance(raw, list) and raw:
+                return [dict(g) for g in raw if isinstance(g, dict)]
         if self.config.get("goals"):
             return [dict(g) for g in self.config["goals"]]
         if "goals" in self.tables:
