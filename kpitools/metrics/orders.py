@@ -36,7 +36,7 @@ import pandas as pd
 
 from kpitools._engine import TableLike, in_period, scalar, table
 from kpitools._errors import KpitoolsError, did_you_mean
-from kpitools.periods import SECONDS_PER_HOUR, Period, as_period
+from kpitools.periods import Period, as_period
 
 __all__ = [
     "SALES_BASES",
@@ -59,7 +59,6 @@ _REPEAT_HISTORY = ("period", "all")
 #: A customer with at least this many orders is a repeat purchaser.
 REPEAT_MIN_ORDERS = 2
 _MISSING_LABEL = "(missing)"
-_SECONDS_PER_DAY = 24 * SECONDS_PER_HOUR
 
 
 def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
@@ -437,19 +436,20 @@ def customer_summary(
         first_order_date=g.order_date.min(),
         last_order_date=g.order_date.max(),
     )
+    per = per.order_by([ibis.desc("revenue"), "customer_id"])
+    # Arrow's own conversion is zero-copy for these columns; the per-customer result is small
+    # next to the orders, so recency is computed on it in pandas (no second pass over orders).
+    out = per.to_pyarrow().to_pandas().set_index("customer_id")
+    for col in ("first_order_date", "last_order_date"):
+        out[col] = pd.to_datetime(out[col])
     if as_of is not None:
         ref = pd.Timestamp(as_of)
     elif p is not None:
         ref = p.last_day
     else:
-        ref = pd.Timestamp(t.order_date.max().to_pandas())
-    if pd.isna(ref):  # no orders at all: any reference date gives an empty result
-        ref = pd.Timestamp(0)
-    ref_seconds = ibis.literal(ref.to_pydatetime()).epoch_seconds()
-    seconds = ref_seconds - per.last_order_date.epoch_seconds()
-    per = per.mutate(recency_days=(seconds / _SECONDS_PER_DAY).cast("float64"),
-                     aov=per.revenue / per.orders)
-    per = per.order_by([ibis.desc("revenue"), "customer_id"])
+        ref = out["last_order_date"].max()
+    out["recency_days"] = (ref - out["last_order_date"]) / pd.Timedelta(days=1)
+    out["aov"] = out["revenue"] / out["orders"]
     cols = ["orders", "revenue", "aov", "first_order_date", "last_order_date", "recency_days"]
-    out = per.to_pandas().set_index("customer_id")[cols]
+    out = out[cols]
     return out.astype({"orders": "int64"})
