@@ -16,33 +16,52 @@ from kpitools._errors import (
     Problem,
     UnknownKPIError,
 )
-from kpitools.catalog import (
-    KPI,
-    compute_kpi,
-    get_kpi,
-    kpi_series,
-    list_kpis,
-    strategy_label,
-)
-from kpitools.goals import attainment, check_smart, recommend_kpis, scorecard
-from kpitools.io import (
-    Client,
-    check_client,
-    load_churn_events,
-    load_client,
-    load_contracts,
-    load_customers,
-    load_deals,
-    load_feedback,
-    load_goals,
-    load_marketing_spend,
-    load_orders,
-    load_quotas,
-    load_social,
-    load_table,
-    load_web_traffic,
-)
 from kpitools.periods import Period, parse_period, period_range
+
+# Everything below is imported on first use (PEP 562): `import kpitools` stays fast, which matters
+# for short scripts and for process pools that import it once per worker.
+_LAZY = {
+    "KPI": "kpitools.catalog",
+    "compute_kpi": "kpitools.catalog",
+    "get_kpi": "kpitools.catalog",
+    "kpi_series": "kpitools.catalog",
+    "list_kpis": "kpitools.catalog",
+    "strategy_label": "kpitools.catalog",
+    "attainment": "kpitools.goals",
+    "check_smart": "kpitools.goals",
+    "recommend_kpis": "kpitools.goals",
+    "scorecard": "kpitools.goals",
+    "Client": "kpitools.io",
+    "check_client": "kpitools.io",
+    "load_churn_events": "kpitools.io",
+    "load_client": "kpitools.io",
+    "load_contracts": "kpitools.io",
+    "load_customers": "kpitools.io",
+    "load_deals": "kpitools.io",
+    "load_feedback": "kpitools.io",
+    "load_goals": "kpitools.io",
+    "load_marketing_spend": "kpitools.io",
+    "load_orders": "kpitools.io",
+    "load_quotas": "kpitools.io",
+    "load_social": "kpitools.io",
+    "load_table": "kpitools.io",
+    "load_web_traffic": "kpitools.io",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'kpitools' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "KPI",

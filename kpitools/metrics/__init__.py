@@ -2,11 +2,18 @@
 
 Subscription side: :mod:`~kpitools.metrics.revenue`, :mod:`~kpitools.metrics.retention`,
 :mod:`~kpitools.metrics.value`, :mod:`~kpitools.metrics.acquisition` and
-:mod:`~kpitools.metrics.diagnosis`. Orders, sales, service and web KPIs are merged in by the lead.
+:mod:`~kpitools.metrics.diagnosis`, whose functions are also importable from here.
+
+Orders, sales, service and web KPIs live in :mod:`~kpitools.metrics.orders`,
+:mod:`~kpitools.metrics.sales`, :mod:`~kpitools.metrics.service` and
+:mod:`~kpitools.metrics.web` and are used through their module
+(``from kpitools.metrics import orders; orders.aov(...)``): ``orders.revenue`` would otherwise
+clash with the :mod:`~kpitools.metrics.revenue` module name.
 """
 
 from __future__ import annotations
 
+from kpitools.metrics import orders, sales, service, web
 from kpitools.metrics.acquisition import cac, cac_payback_months, new_customers
 from kpitools.metrics.diagnosis import AcvChange, acv_mix_rate, explain_acv_change
 from kpitools.metrics.retention import (
@@ -43,6 +50,10 @@ __all__ = [
     "net_mrr_churn_rate",
     "new_customers",
     "nrr",
+    "orders",
     "quick_ratio",
+    "sales",
+    "service",
     "tcv",
+    "web",
 ]
