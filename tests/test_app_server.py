@@ -39,8 +39,13 @@ from kpitools.commands.workshop import workshop
 REPO = Path(__file__).resolve().parents[1]
 TINY_DIR = REPO / "tests" / "data" / "app"
 CLOUDLEDGER = REPO / "data" / "sample" / "cloudledger"
-WORKSHOP_NAMES = ["01_smart_goals", "02_acv_cltv", "03_kpi_vs_okr", "04_sales_kpis",
-                  "05_website_kpis"]
+WORKSHOP_NAMES = [
+    "01_smart_goals",
+    "02_acv_cltv",
+    "03_kpi_vs_okr",
+    "04_sales_kpis",
+    "05_website_kpis",
+]
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -61,30 +66,45 @@ def fake_notebooks(tmp_path: Path) -> Path:
 
 # --- parameterised copies --------------------------------------------------------------------
 
+
 def test_prepared_copy_injects_only_declared_parameters(tmp_path: Path):
-    dest = prepare_notebook(TINY_DIR / "tiny_workshop.ipynb", tmp_path / "en" / "tiny.ipynb",
-                            {"client_dir": "/clients/acme", "lang": "en", "interactive": True,
-                             "output_dir": "/tmp/out", "period": None, "not_declared": 1})
+    dest = prepare_notebook(
+        TINY_DIR / "tiny_workshop.ipynb",
+        tmp_path / "en" / "tiny.ipynb",
+        {
+            "client_dir": "/clients/acme",
+            "lang": "en",
+            "interactive": True,
+            "output_dir": "/tmp/out",
+            "period": None,
+            "not_declared": 1,
+        },
+    )
     nb = nbformat.read(dest, as_version=4)
     tags = [c.metadata.get("tags", []) for c in nb.cells]
     injected = nb.cells[tags.index(["injected-parameters"])]
     assert tags.index(["injected-parameters"]) == tags.index(["parameters"]) + 1
-    assert injected.source.splitlines()[1:] == ['client_dir = "/clients/acme"', 'lang = "en"',
-                                                "interactive = True",
-                                                'output_dir = "/tmp/out"']
+    assert injected.source.splitlines()[1:] == [
+        'client_dir = "/clients/acme"',
+        'lang = "en"',
+        "interactive = True",
+        'output_dir = "/tmp/out"',
+    ]
     source = nbformat.read(TINY_DIR / "tiny_workshop.ipynb", as_version=4)
     assert len(source.cells) == len(nb.cells) - 1  # the original is untouched
 
 
 # --- notebooks, hosts, ports, URLs -------------------------------------------------------------
 
+
 def test_list_notebooks_workshop_order_then_others(fake_notebooks: Path):
     names = [p.stem for p in list_notebooks(fake_notebooks)]
     assert names == [*WORKSHOP_NAMES, "99_extra", "extra_a"]
 
 
-@pytest.mark.parametrize("typed", ["03_kpi_vs_okr.ipynb", "03_kpi_vs_okr", "03", "3",
-                                   "kpi_vs_okr", "KPI_vs_OKR"])
+@pytest.mark.parametrize(
+    "typed", ["03_kpi_vs_okr.ipynb", "03_kpi_vs_okr", "03", "3", "kpi_vs_okr", "KPI_vs_OKR"]
+)
 def test_resolve_notebook_accepts_what_people_type(fake_notebooks: Path, typed: str):
     assert resolve_notebook(typed, fake_notebooks) == (fake_notebooks / "03_kpi_vs_okr.ipynb")
 
@@ -96,8 +116,11 @@ def test_resolve_notebook_takes_an_existing_path(tmp_path: Path):
 
 
 def test_unknown_notebook_suggests_the_closest(fake_notebooks: Path):
-    with pytest.raises(KpitoolsError, match=r"No workshop notebook 'smart_goal'.*Did you mean "
-                                            r"'01_smart_goals'\?.*Hint: choose one of"):
+    with pytest.raises(
+        KpitoolsError,
+        match=r"No workshop notebook 'smart_goal'.*Did you mean "
+        r"'01_smart_goals'\?.*Hint: choose one of",
+    ):
         resolve_notebook("smart_goal", fake_notebooks)
 
 
@@ -106,20 +129,35 @@ def test_missing_notebook_folder_teaches(tmp_path: Path):
         list_notebooks(tmp_path / "nope")
 
 
-@pytest.mark.parametrize(("host", "expected"), [
-    ("127.0.0.1", True), ("127.5.0.9", True), ("localhost", True), ("::1", True),
-    ("[::1]", True), ("0.0.0.0", False), ("192.168.1.20", False), ("example.org", False)])
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1", True),
+        ("127.5.0.9", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", False),
+        ("192.168.1.20", False),
+        ("example.org", False),
+    ],
+)
 def test_is_loopback(host: str, expected: bool):
     assert is_loopback(host) is expected
 
 
-@pytest.mark.parametrize(("args", "url"), [
-    (("127.0.0.1", 8866), "http://127.0.0.1:8866/"),
-    (("127.0.0.1", 8866, None, "en"), "http://127.0.0.1:8866/?lang=en"),
-    (("127.0.0.1", 8866, "01_smart_goals.ipynb", "zh-TW"),
-     "http://127.0.0.1:8866/voila/render/zh-TW/01_smart_goals.ipynb"),
-    (("::1", 9000, "a b.ipynb", "en"), "http://[::1]:9000/voila/render/en/a%20b.ipynb"),
-])
+@pytest.mark.parametrize(
+    ("args", "url"),
+    [
+        (("127.0.0.1", 8866), "http://127.0.0.1:8866/"),
+        (("127.0.0.1", 8866, None, "en"), "http://127.0.0.1:8866/?lang=en"),
+        (
+            ("127.0.0.1", 8866, "01_smart_goals.ipynb", "zh-TW"),
+            "http://127.0.0.1:8866/voila/render/zh-TW/01_smart_goals.ipynb",
+        ),
+        (("::1", 9000, "a b.ipynb", "en"), "http://[::1]:9000/voila/render/en/a%20b.ipynb"),
+    ],
+)
 def test_build_url(args: tuple, url: str):
     assert build_url(*args) == url
 
@@ -144,16 +182,22 @@ def test_busy_port_is_refused_with_a_hint(fake_notebooks: Path):
         busy.bind((LOOPBACK_HOST, 0))
         busy.listen()
         port = busy.getsockname()[1]
-        with pytest.raises(KpitoolsError, match=rf"Port {port} is already in use.*Hint: leave "
-                                                r"--port out"):
+        with pytest.raises(
+            KpitoolsError,
+            match=rf"Port {port} is already in use.*Hint: leave "
+            r"--port out",
+        ):
             WorkshopServer(CLOUDLEDGER, port=port, notebooks_dir=fake_notebooks)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"lang": "de"}, r"Unknown language 'de'\. Hint: use one of zh-TW, en"),
-    ({"host": "http://x/"}, r"not a network address\. Hint: leave --host out"),
-    ({"port": 70000}, r"Port 70000 is out of range"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lang": "de"}, r"Unknown language 'de'\. Hint: use one of zh-TW, en"),
+        ({"host": "http://x/"}, r"not a network address\. Hint: leave --host out"),
+        ({"port": 70000}, r"Port 70000 is out of range"),
+    ],
+)
 def test_bad_server_arguments_teach(fake_notebooks: Path, kwargs: dict, message: str):
     with pytest.raises(KpitoolsError, match=message):
         WorkshopServer(CLOUDLEDGER, notebooks_dir=fake_notebooks, **kwargs)
@@ -165,6 +209,7 @@ def test_folder_without_client_yml_is_refused(tmp_path: Path):
 
 
 # --- landing page ------------------------------------------------------------------------------
+
 
 def test_landing_page_in_chinese(fake_notebooks: Path):
     html = render_landing(list_notebooks(fake_notebooks), "zh-TW", "雲帳科技股份有限公司")
@@ -192,14 +237,21 @@ def test_landing_page_without_notebooks_says_so():
 
 # --- the command, without starting a server ----------------------------------------------------
 
-@pytest.mark.parametrize(("args", "code", "output"), [
-    ([], 2, "Missing option '--client'"),
-    (["--client", str(CLOUDLEDGER), "--lang", "fr"], 2, "'fr' is not one of 'zh-TW', 'en'"),
-    (["--client", str(CLOUDLEDGER), "--port", "0"], 2, "0 is not in the range 1<=x<=65535"),
-    (["nope", "--client", str(CLOUDLEDGER), "--notebooks-dir", str(TINY_DIR)], 1,
-     "No workshop notebook 'nope'"),
-    (["--client", str(TINY_DIR), "--notebooks-dir", str(TINY_DIR)], 1, "no client.yml"),
-])
+
+@pytest.mark.parametrize(
+    ("args", "code", "output"),
+    [
+        ([], 2, "Missing option '--client'"),
+        (["--client", str(CLOUDLEDGER), "--lang", "fr"], 2, "'fr' is not one of 'zh-TW', 'en'"),
+        (["--client", str(CLOUDLEDGER), "--port", "0"], 2, "0 is not in the range 1<=x<=65535"),
+        (
+            ["nope", "--client", str(CLOUDLEDGER), "--notebooks-dir", str(TINY_DIR)],
+            1,
+            "No workshop notebook 'nope'",
+        ),
+        (["--client", str(TINY_DIR), "--notebooks-dir", str(TINY_DIR)], 1, "no client.yml"),
+    ],
+)
 def test_command_argument_errors(args: list[str], code: int, output: str):
     result = CliRunner().invoke(workshop, args)
     assert result.exit_code == code
@@ -207,6 +259,7 @@ def test_command_argument_errors(args: list[str], code: int, output: str):
 
 
 # --- a real server -----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def tiny_app():
@@ -220,8 +273,9 @@ def tiny_app():
 
 def test_server_listens_on_loopback_only(tiny_app: WorkshopServer):
     voila = tiny_app.processes()[0]
-    listening = {c.laddr.ip for c in voila.net_connections(kind="inet")
-                 if c.status == psutil.CONN_LISTEN}
+    listening = {
+        c.laddr.ip for c in voila.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN
+    }
     assert listening == {"127.0.0.1"}
 
 
@@ -238,8 +292,7 @@ def test_notebook_page_runs_with_app_parameters_and_hides_code(tiny_app: Worksho
     status, html = _get(tiny_app.url_for("tiny_workshop.ipynb", "en"), timeout=90)
     assert status == 200
     # printed by the notebook from the injected parameters (period keeps the notebook default)
-    assert ("client=CloudLedger Technology Co., Ltd. lang=en period=2024Q4 interactive=True"
-            in html)
+    assert "client=CloudLedger Technology Co., Ltd. lang=en period=2024Q4 interactive=True" in html
     assert "application/vnd.jupyter.widget-view+json" in html
     assert "import ipywidgets" not in html  # sources stripped
     assert "def describe" not in html
@@ -251,11 +304,26 @@ def _read_lines(stream, lines: queue.Queue) -> None:
 
 
 def test_command_prints_url_and_ctrl_c_leaves_no_process():
-    cmd = [sys.executable, "-c", "from kpitools.commands.workshop import workshop; workshop()",
-           "--client", str(CLOUDLEDGER), "--lang", "en", "--no-browser",
-           "--notebooks-dir", str(TINY_DIR), "tiny"]
-    cli = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    cmd = [
+        sys.executable,
+        "-c",
+        "from kpitools.commands.workshop import workshop; workshop()",
+        "--client",
+        str(CLOUDLEDGER),
+        "--lang",
+        "en",
+        "--no-browser",
+        "--notebooks-dir",
+        str(TINY_DIR),
+        "tiny",
+    ]
+    cli = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_read_lines, args=(cli.stdout, lines), daemon=True).start()
     seen: list[psutil.Process] = []

@@ -95,7 +95,8 @@ def list_notebooks(notebooks_dir: str | os.PathLike[str]) -> list[Path]:
             "Hint: run from the kpitools repository or pass --notebooks-dir."
         )
     found = [
-        p for p in folder.glob("*.ipynb")
+        p
+        for p in folder.glob("*.ipynb")
         if not p.name.startswith(".") and not p.name.endswith(".executed.ipynb")
     ]
     order = list(_landing_data()["notebooks"])
@@ -251,13 +252,15 @@ def render_landing(notebooks: list[Path], lang: str, client_name: str) -> str:
         loader=jinja2.FileSystemLoader(_HERE), autoescape=True, keep_trailing_newline=True
     )
     return env.get_template("landing.html.j2").render(
-        lang=lang, text=texts, client_name=client_name, notebooks=entries,
+        lang=lang,
+        text=texts,
+        client_name=client_name,
+        notebooks=entries,
         switch_href=_page_path(None, other),
     )
 
 
-def _write_template(share_dir: Path, notebooks: list[Path], lang: str,
-                    client_dir: Path) -> None:
+def _write_template(share_dir: Path, notebooks: list[Path], lang: str, client_dir: Path) -> None:
     """Write a Voilà template whose tree page is the landing page (both languages, ``?lang=``)."""
     template_dir = share_dir / "voila" / "templates" / TEMPLATE_NAME
     template_dir.mkdir(parents=True)
@@ -279,7 +282,10 @@ def _write_template(share_dir: Path, notebooks: list[Path], lang: str,
 
 def _voila_command(root_dir: Path, host: str, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "voila", str(root_dir),
+        sys.executable,
+        "-m",
+        "voila",
+        str(root_dir),
         "--no-browser",
         f"--port={port}",
         f"--Voila.ip={host}",
@@ -301,8 +307,15 @@ def prepare_notebook(source: Path, dest: Path, parameters: dict[str, object]) ->
     declared = papermill.inspect_notebook(str(source))
     chosen = {k: v for k, v in parameters.items() if k in declared and v is not None}
     dest.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(str(source), str(dest), parameters=chosen, prepare_only=True,
-                               progress_bar=False, log_output=False, cwd=str(source.parent))
+    papermill.execute_notebook(
+        str(source),
+        str(dest),
+        parameters=chosen,
+        prepare_only=True,
+        progress_bar=False,
+        log_output=False,
+        cwd=str(source.parent),
+    )
     return dest
 
 
@@ -341,17 +354,25 @@ class WorkshopServer:
     ...     print(app.url)
     """
 
-    def __init__(self, client_dir: str | os.PathLike[str], lang: str = "zh-TW",
-                 notebook: str | None = None, host: str = LOOPBACK_HOST,
-                 port: int | None = None, period: str | None = None,
-                 notebooks_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        client_dir: str | os.PathLike[str],
+        lang: str = "zh-TW",
+        notebook: str | None = None,
+        host: str = LOOPBACK_HOST,
+        port: int | None = None,
+        period: str | None = None,
+        notebooks_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.lang = _check_lang(lang)
         self.client_dir = Path(client_dir).resolve()
         self.client_name = client_display_name(self.client_dir, lang)
         self.host = _check_host(host)
         if port is not None and not 0 < port < 65536:
-            raise KpitoolsError(f"Port {port} is out of range. Hint: use 1024–65535, or leave "
-                                "--port out and a free port is chosen.")
+            raise KpitoolsError(
+                f"Port {port} is out of range. Hint: use 1024–65535, or leave "
+                "--port out and a free port is chosen."
+            )
         self.period = period
         folder = Path(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
         self.notebook: Path | None = None
@@ -362,8 +383,10 @@ class WorkshopServer:
                 self.notebooks = [self.notebook]
         elif not self.notebooks:
             list_notebooks(folder)  # raises for a missing folder
-            raise KpitoolsError(f"No notebooks in {str(folder)!r}. Hint: pass --notebooks-dir "
-                                "with the workshop notebooks, or run from the repository.")
+            raise KpitoolsError(
+                f"No notebooks in {str(folder)!r}. Hint: pass --notebooks-dir "
+                "with the workshop notebooks, or run from the repository."
+            )
         if port is None:
             port = free_port(self.host)
         else:
@@ -396,8 +419,12 @@ class WorkshopServer:
             self._log_file = self.log_path.open("wb")
             self.process = subprocess.Popen(
                 _voila_command(root_dir, self.host, self.port),
-                env=_voila_environment(self.work_dir), cwd=root_dir, stdin=subprocess.DEVNULL,
-                stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,
+                env=_voila_environment(self.work_dir),
+                cwd=root_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             self._wait_ready(timeout)
         except BaseException:
@@ -407,16 +434,23 @@ class WorkshopServer:
 
     def _prepare(self, work_dir: Path) -> Path:
         """Write the landing-page template and the parameterised copies; return Voilà's root."""
-        _write_template(work_dir / "share" / "jupyter", self.notebooks, self.lang,
-                        self.client_dir)
+        _write_template(work_dir / "share" / "jupyter", self.notebooks, self.lang, self.client_dir)
         root_dir = work_dir / "notebooks"
         for code in LANGUAGES:
             output_dir = work_dir / "output" / code
             output_dir.mkdir(parents=True)
             for source in self.notebooks:
-                prepare_notebook(source, root_dir / code / source.name, {
-                    "client_dir": str(self.client_dir), "lang": code, "interactive": True,
-                    "output_dir": str(output_dir), "period": self.period})
+                prepare_notebook(
+                    source,
+                    root_dir / code / source.name,
+                    {
+                        "client_dir": str(self.client_dir),
+                        "lang": code,
+                        "interactive": True,
+                        "output_dir": str(output_dir),
+                        "period": self.period,
+                    },
+                )
         return root_dir
 
     def _wait_ready(self, timeout: float) -> None:

@@ -36,23 +36,54 @@ _MESSAGES = {
 
 @click.command("workshop")
 @click.argument("notebook", required=False)
-@click.option("--client", "client_dir", required=True, metavar="CLIENT_DIR",
-              type=click.Path(file_okay=False),
-              help="Client folder holding client.yml, e.g. data/sample/cloudledger.")
-@click.option("--lang", type=click.Choice(["zh-TW", "en"]), default="zh-TW", show_default=True,
-              help="Language of the pages (each page can switch with ?lang=).")
-@click.option("--period", default=None, metavar="PERIOD",
-              help="Period the notebooks show, e.g. 2024Q4 [default: each notebook's own].")
-@click.option("--port", type=click.IntRange(1, 65535), default=None,
-              help="TCP port [default: a free port].")
-@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDR",
-              help="Address to listen on. Anything but loopback exposes the client's data to "
-                   "that network.")
+@click.option(
+    "--client",
+    "client_dir",
+    required=True,
+    metavar="CLIENT_DIR",
+    type=click.Path(file_okay=False),
+    help="Client folder holding client.yml, e.g. data/sample/cloudledger.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh-TW", "en"]),
+    default="zh-TW",
+    show_default=True,
+    help="Language of the pages (each page can switch with ?lang=).",
+)
+@click.option(
+    "--period",
+    default=None,
+    metavar="PERIOD",
+    help="Period the notebooks show, e.g. 2024Q4 [default: each notebook's own].",
+)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="TCP port [default: a free port]."
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="ADDR",
+    help="Address to listen on. Anything but loopback exposes the client's data to that network.",
+)
 @click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
-@click.option("--notebooks-dir", default=None, type=click.Path(file_okay=False, exists=True),
-              help="Folder of workshop notebooks [default: the repository's notebooks/].")
-def workshop(notebook: str | None, client_dir: str, lang: str, period: str | None,
-             port: int | None, host: str, no_browser: bool, notebooks_dir: str | None) -> None:
+@click.option(
+    "--notebooks-dir",
+    default=None,
+    type=click.Path(file_okay=False, exists=True),
+    help="Folder of workshop notebooks [default: the repository's notebooks/].",
+)
+def workshop(
+    notebook: str | None,
+    client_dir: str,
+    lang: str,
+    period: str | None,
+    port: int | None,
+    host: str,
+    no_browser: bool,
+    notebooks_dir: str | None,
+) -> None:
     """Serve the workshop notebooks for one client as an app: widgets and charts, no code.
 
     NOTEBOOK (optional) opens one notebook directly, by file name, number or topic (e.g.
@@ -64,8 +95,15 @@ def workshop(notebook: str | None, client_dir: str, lang: str, period: str | Non
 
     text = _MESSAGES[lang]
     try:
-        server = WorkshopServer(client_dir, lang=lang, notebook=notebook, host=host, port=port,
-                                period=period, notebooks_dir=notebooks_dir)
+        server = WorkshopServer(
+            client_dir,
+            lang=lang,
+            notebook=notebook,
+            host=host,
+            port=port,
+            period=period,
+            notebooks_dir=notebooks_dir,
+        )
         if not is_loopback(server.host):
             click.secho(text["remote"].format(host=server.host), fg="yellow", err=True)
         url = server.start()
