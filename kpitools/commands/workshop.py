@@ -49,7 +49,7 @@ _MESSAGES = {
     type=click.Choice(["zh-TW", "en"]),
     default="zh-TW",
     show_default=True,
-    help="Language of the pages (each page can switch with ?lang=).",
+    help="Language of the landing page and of the notebook opened (both are served).",
 )
 @click.option(
     "--period",
@@ -87,9 +87,10 @@ def workshop(
     """Serve the workshop notebooks for one client as an app: widgets and charts, no code.
 
     NOTEBOOK (optional) opens one notebook directly, by file name, number or topic (e.g.
-    01_smart_goals, 1, smart_goals); without it the landing page lists them all. The client folder,
-    language and period reach the notebooks through the server environment (KPITOOLS_CLIENT_DIR,
-    KPITOOLS_LANG, KPITOOLS_PERIOD); the notebooks always run with interactive=True here.
+    01_smart_goals, 1, smart_goals); without it the landing page lists them all. The client
+    folder, the language, interactive=True and a temporary output folder are injected into a copy
+    of each notebook per language (papermill prepare-only, as with `kpitools report`), so the
+    notebooks themselves are served unchanged, with their code hidden.
     """
     from kpitools.app.server import WorkshopServer, is_loopback
 
