@@ -1,5 +1,5 @@
 """Workshop app (kpitools.app, `kpitools workshop`) without a browser: arguments, URLs, landing
-page, parameters from the environment, and a real Voilà server answering and stopping cleanly."""
+page, parameterised copies, and a real Voilà server answering and stopping cleanly."""
 
 from __future__ import annotations
 

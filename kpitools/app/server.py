@@ -344,7 +344,7 @@ class WorkshopServer:
     port : int, optional
         TCP port; None picks a free one.
     period : str, optional
-        Period passed to the notebooks (``KPITOOLS_PERIOD``); None keeps their default.
+        Period injected into the notebooks (``period``); None keeps their default.
     notebooks_dir : path, optional
         Folder of workshop notebooks (default :func:`default_notebooks_dir`).
 
