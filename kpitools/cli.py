@@ -56,8 +56,9 @@ def kpis_command(lang: str, business_model: str | None, strategy: str | None) ->
 def _register_commands() -> None:
     from kpitools.commands.check_data import check_data
     from kpitools.commands.report import new_client, report, templates
+    from kpitools.commands.workshop import workshop
 
-    for command in (check_data, report, new_client, templates):
+    for command in (check_data, report, new_client, templates, workshop):
         main.add_command(command)
 
 
