@@ -308,7 +308,8 @@ class Panel:
         self.title = title
         self.controls: dict[str, Any] = {}
         self.output = widgets.HTML()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="820px"))
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="820px",
+                                                                       display="none"))
         self.result: Any = None
         self.error: str | None = None
 
