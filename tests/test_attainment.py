@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from kpitools._errors import KpitoolsError
-from kpitools.goals import attainment, default_method
+from kpitools.goals import attainment, default_method, scorecard
+from kpitools.goals.attainment import FLOW_KPIS
 
 
 def test_higher_is_better_ratio():
@@ -86,3 +88,20 @@ def test_errors_teach():
         attainment(0, 0.05, "lower", method="inverse_ratio")
     with pytest.raises(KpitoolsError, match=r"direction must be 'higher' or 'lower'"):
         attainment(1, 2, "up")
+
+
+def test_summed_catalog_kpis_are_paced_at_their_run_rate():
+    # TCV (Σ total_value of contracts signed in the period) and active users (Σ daily users)
+    # are sums over the period, so mid-period they must be projected at their run rate.
+    # Goal: TCV 900 in 2024Q1 (91 days). By 31 Jan (31 of 91 days) one contract of 300 was
+    # signed → run-rate projection 300 × 91 / 31 = 880.6 → 97.8 % → at risk (flat: 33 % → off).
+    assert {"tcv", "active_users"} <= FLOW_KPIS
+    contracts = pd.DataFrame({
+        "contract_id": ["k1"], "customer_id": ["a"],
+        "start_date": pd.to_datetime(["2024-01-10"]), "end_date": pd.to_datetime(["2024-12-31"]),
+        "total_value": [300.0]})
+    goal = {"goal_id": "g", "kpi": "tcv", "target": 900, "period": "2024Q1", "direction": "higher"}
+    row = scorecard([goal], {"contracts": contracts}, as_of="2024-01-31").iloc[0]
+    assert row["actual"] == pytest.approx(300)
+    assert row["projected"] == pytest.approx(300 * 91 / 31)
+    assert row["status"] == "at_risk"

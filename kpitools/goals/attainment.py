@@ -76,8 +76,9 @@ AT_RISK_AT = 0.9
 #: is treated as a level (an average, a rate or a stock such as MRR or followers) and projected
 #: flat. A catalog entry may say so itself with ``aggregation: flow`` or ``aggregation: stock``.
 FLOW_KPIS = frozenset({
-    "revenue", "gross_margin", "new_customers", "new_customers_orders", "sessions", "key_events",
-    "ad_revenue", "affiliate_revenue", "content_revenue", "mentions",
+    "revenue", "gross_margin", "new_customers", "new_customers_orders", "tcv", "sessions",
+    "active_users", "key_events", "ad_revenue", "affiliate_revenue", "content_revenue",
+    "mentions",
 })
 CURVES = ("linear", "business_days")
 
