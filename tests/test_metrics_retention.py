@@ -40,6 +40,9 @@ def test_logo_churn_chartmogul_example():
     assert logo_churn_rate(c, "2024-07") == pytest.approx(0.10)
     # Stripe-style: 10 churn events ÷ (100 at start + 1 new (n)) = 10 / 101.
     assert logo_churn_rate(c, "2024-07", same_period_new="include") == pytest.approx(10 / 101)
+    # Baremetrics-style: the same 10 events ÷ the 100 at the start only = 10 %.
+    assert logo_churn_rate(c, "2024-07", same_period_new="include_numerator") == pytest.approx(
+        0.10)
 
 
 def test_logo_churn_quarter_is_whole_period_rate():
@@ -57,6 +60,9 @@ def test_logo_churn_quarter_is_whole_period_rate():
     assert logo_churn_rate(c, "2024Q3") == pytest.approx(0.5)
     # include: events b, c, d, e (e left in August) = 4 ÷ (4 at start + d new + e back) = 4 / 6.
     assert logo_churn_rate(c, "2024Q3", same_period_new="include") == pytest.approx(4 / 6)
+    # include_numerator (Baremetrics): the same 4 events ÷ the 4 at the start = 1.0 — a whole
+    # start base "churned" although a and e still pay, which is why it is not the default.
+    assert logo_churn_rate(c, "2024Q3", same_period_new="include_numerator") == pytest.approx(1.0)
 
 
 def test_logo_churn_edges():

@@ -67,23 +67,27 @@ def logo_churn_rate(
         Canonical contracts; a customer is active while some contract covers a month-end.
     period : str, Period or None
         Calendar month, quarter or year; None = the latest data month.
-    same_period_new : {"exclude", "include"}
+    same_period_new : {"exclude", "include", "include_numerator"}
         ``"exclude"`` (ChartMogul standard, default): customers at the start who have no MRR at
         the period's end ÷ customers at the start. Customers who joined during the period and
         left again, and customers who left and came back within it, are not churn.
         ``"include"`` (Stripe): every churn event in the period, including customers who joined
         or came back during it (a customer leaving twice counts twice) ÷ (customers at the start
         + customers who joined or came back during the period).
+        ``"include_numerator"`` (Baremetrics): the same churn events as ``"include"`` ÷
+        customers at the start only (the denominator is not enlarged).
 
     Returns
     -------
     float
         A fraction in [0, 1] for the whole period (quarterly rate for a quarter; see the module
-        docstring). NaN when there are no customers to churn (empty denominator).
+        docstring); only ``"include_numerator"`` can exceed 1, when more customers leave than
+        were there at the start. NaN when there are no customers to churn (empty denominator).
 
     Notes
     -----
-    Source: ChartMogul churn-rate formulas; Stripe Billing (kpi-definitions.md §1.6).
+    Source: ChartMogul churn-rate formulas; Stripe Billing; Baremetrics "churn update"
+    changelog (kpi-definitions.md §1.6, §6).
 
     Examples
     --------
@@ -98,12 +102,14 @@ def logo_churn_rate(
     >>> logo_churn_rate(c, "2024Q3", same_period_new="include")  # (b, c, d) ÷ (3 + d)
     0.75
     """
-    check_choice("same_period_new", same_period_new, ("exclude", "include"))
+    check_choice("same_period_new", same_period_new, ("exclude", "include", "include_numerator"))
     c = contracts_table(contracts)
     lo, hi = period_months(snapshot_period(c, period))
-    if same_period_new == "include":
+    if same_period_new != "exclude":
         f = monthly_flows(c, lo, hi)
-        exposed = f["customers_start"].iloc[0] + f["n_new"].sum() + f["n_reactivation"].sum()
+        exposed = f["customers_start"].iloc[0]
+        if same_period_new == "include":
+            exposed += f["n_new"].sum() + f["n_reactivation"].sum()
         return float(f["n_churn"].sum() / exposed) if exposed else math.nan
     start = customer_mrr_at(c, lo - 1)
     end = customer_mrr_at(c, hi).select(still="customer_id")
