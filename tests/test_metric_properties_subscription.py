@@ -105,6 +105,9 @@ REGISTRY = [
         "gross_mrr_churn_month", lambda d: m.gross_mrr_churn_rate(d["contracts"], "2024-05"), "rate"
     ),
     Spec("net_mrr_churn_rate", _c(m.net_mrr_churn_rate), "ratio"),
+    Spec("net_mrr_churn_daily_sum", _c(m.net_mrr_churn_rate, formula="daily_sum"), "ratio"),
+    Spec("logo_churn_include_numerator",
+         _c(m.logo_churn_rate, same_period_new="include_numerator"), "ratio"),
     Spec("grr", _c(m.grr), "rate"),
     Spec("nrr", _c(m.nrr), "ratio"),
     Spec("monthly_logo_churn", _c(m.monthly_logo_churn_rate), "rate"),

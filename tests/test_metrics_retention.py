@@ -94,6 +94,47 @@ def test_mrr_churn_chartmogul_example():
     assert math.isnan(gross_mrr_churn_rate(c, "2023Q3"))
 
 
+def test_mrr_churn_daily_sum_formula_adds_monthly_rates():
+    # Q3 2024. a pays 100/month, 130 from September (+30 expansion); b pays 100/month to July
+    # (churns in August); c pays 50/month, 25 from September (−25 contraction).
+    c = contracts(
+        [
+            ("a", "2024-01-01", "2024-08-31", 800),
+            ("a", "2024-09-01", "2024-12-31", 520),
+            ("b", "2024-01-01", "2024-07-31", 700),
+            ("c", "2024-01-01", "2024-08-31", 400),
+            ("c", "2024-09-01", "2024-12-31", 100),
+        ]
+    )
+    # Month openings: July 250, August 250, September 150 (a 100 + c 50).
+    # Standard gross: (100 + 25) ÷ 250 = 0.5. Daily sum: 0 + 100/250 + 25/150 = 0.4 + 1/6.
+    assert gross_mrr_churn_rate(c, "2024Q3") == pytest.approx(0.5)
+    assert gross_mrr_churn_rate(c, "2024Q3", formula="daily_sum") == pytest.approx(0.4 + 1 / 6)
+    # Net: standard (125 − 30) ÷ 250 = 0.38; daily sum 0.4 + (25 − 30)/150 = 0.4 − 1/30.
+    assert net_mrr_churn_rate(c, "2024Q3") == pytest.approx(0.38)
+    assert net_mrr_churn_rate(c, "2024Q3", formula="daily_sum") == pytest.approx(0.4 - 1 / 30)
+    # One month: both formulas agree (August: 100 ÷ 250).
+    assert gross_mrr_churn_rate(c, "2024-08", formula="daily_sum") == pytest.approx(0.4)
+    # Nothing open before 2024: NaN; unknown formula: a teaching error.
+    assert math.isnan(net_mrr_churn_rate(c, "2023Q4", formula="daily_sum"))
+    with pytest.raises(KpitoolsError, match=r"formula='shopify' is not one of"):
+        gross_mrr_churn_rate(c, "2024Q3", formula="shopify")
+
+
+def test_net_mrr_churn_shopify_example():
+    # ChartMogul Shopify formula: MRR 100 → 120 in a month with 10 of new business →
+    # 1 − (120 − 10) ÷ 100 = −10 %. Here a grows 100 → 110 and newcomer n brings 10.
+    c = contracts(
+        [
+            ("a", "2024-01-01", "2024-06-30", 600),
+            ("a", "2024-07-01", "2024-12-31", 660),
+            ("n", "2024-07-01", "2024-12-31", 60),
+        ]
+    )
+    assert net_mrr_churn_rate(c, "2024-07", formula="daily_sum") == pytest.approx(-0.10)
+    assert net_mrr_churn_rate(c, "2024-07") == pytest.approx(-0.10)
+
+
 def test_net_mrr_churn_can_be_negative_and_counts_reactivation():
     c = contracts(
         [

@@ -120,26 +120,43 @@ def logo_churn_rate(
     return scalar(lost.count()) / n_start
 
 
-def _mrr_churn(contracts: TableLike, period, net: bool) -> float:
+#: Values of the ``formula`` switch of the MRR churn rates.
+MRR_CHURN_FORMULAS = ("standard", "daily_sum")
+
+
+def _mrr_churn(contracts: TableLike, period, net: bool, formula: str) -> float:
+    check_choice("formula", formula, MRR_CHURN_FORMULAS)
     c = contracts_table(contracts)
     lo, hi = period_months(snapshot_period(c, period))
     f = monthly_flows(c, lo, hi)
-    opening = f["mrr_start"].iloc[0]
-    lost = f["churn"].sum() + f["contraction"].sum()
+    lost = f["churn"] + f["contraction"]
     if net:
-        lost -= f["expansion"].sum() + f["reactivation"].sum()
-    return float(lost / opening) if opening > 0 else math.nan
+        lost = lost - f["expansion"] - f["reactivation"]
+    if formula == "daily_sum":
+        opened = f["mrr_start"] > 0
+        return float((lost[opened] / f["mrr_start"][opened]).sum()) if opened.any() else math.nan
+    opening = f["mrr_start"].iloc[0]
+    return float(lost.sum() / opening) if opening > 0 else math.nan
 
 
-def gross_mrr_churn_rate(contracts: TableLike, period: str | Period | None = None) -> float:
+def gross_mrr_churn_rate(
+    contracts: TableLike, period: str | Period | None = None, *, formula: str = "standard"
+) -> float:
     """Gross MRR churn rate = (churned MRR + contraction MRR) ÷ MRR at the start of the period.
 
     Movements are those of :func:`~kpitools.metrics.revenue.mrr_movements` (customer level,
     netted per month) summed over the months of the period; the denominator is the MRR at the
     end of the month before the period. For one month the value lies in [0, 1]; for a quarter
     or a year it can exceed 1 when customers who joined during the period also left in it.
+
+    ``formula="daily_sum"`` is ChartMogul's "Shopify formula": a rate per day, each over that
+    day's opening MRR, added up over the period. Contract MRR here only changes at month-ends,
+    so this is exactly Σ over the period's months of (month's movements ÷ MRR at the month's
+    start); months that open with no MRR add nothing. For a single month both formulas agree.
+
     Units: fraction of opening MRR. Period: None = latest data month.
-    Zero policy: NaN when the opening MRR is 0. Source: ChartMogul standard formula (§1.6).
+    Zero policy: NaN when the opening MRR is 0 (``daily_sum``: when every month opens at 0).
+    Source: ChartMogul standard and Shopify formulas (kpi-definitions.md §0, §1.6).
 
     Examples
     --------
@@ -152,18 +169,23 @@ def gross_mrr_churn_rate(contracts: TableLike, period: str | Period | None = Non
     >>> gross_mrr_churn_rate(c, "2024-06")  # (b churns 100, c 50 → 15) ÷ (100 + 100 + 50)
     0.54
     """
-    return _mrr_churn(contracts, period, net=False)
+    return _mrr_churn(contracts, period, net=False, formula=formula)
 
 
-def net_mrr_churn_rate(contracts: TableLike, period: str | Period | None = None) -> float:
+def net_mrr_churn_rate(
+    contracts: TableLike, period: str | Period | None = None, *, formula: str = "standard"
+) -> float:
     """Net MRR churn rate = (churn + contraction − expansion − reactivation) ÷ opening MRR.
 
-    Same movements, period and zero policy as :func:`gross_mrr_churn_rate`. Negative values
-    mean expansion outgrew losses ("negative churn"). Units: fraction of opening MRR.
+    Same movements, period, ``formula`` switch and zero policy as
+    :func:`gross_mrr_churn_rate` (``"daily_sum"``: Σ of 1 − (MRR at the end − new MRR) ÷ MRR
+    at the start, per month). Negative values mean expansion outgrew losses ("negative
+    churn"). Units: fraction of opening MRR.
     Source: ChartMogul standard formula (start 100, churn 10, contraction 10, expansion 10 →
-    10 %; kpi-definitions.md §1.6).
+    10 %) and Shopify formula (100 → 120 with 10 of new business → −10 %; kpi-definitions.md
+    §1.6).
     """
-    return _mrr_churn(contracts, period, net=True)
+    return _mrr_churn(contracts, period, net=True, formula=formula)
 
 
 def _retention(contracts, period, window_months: int, method: str, gross: bool) -> float:
