@@ -11,6 +11,8 @@ Results come back as pandas objects or Python floats through :func:`to_pandas` a
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,7 +37,7 @@ def table(data: TableLike, name: str, required: Iterable[str] = ()) -> ir.Table:
     if isinstance(data, ir.Table):
         t = data
     elif isinstance(data, pd.DataFrame):
-        t = ibis.memtable(_arrow_safe(data))
+        t = _cached_memtable(data)
     elif type(data).__module__.startswith("polars"):
         t = ibis.memtable(data)
     elif data is None:
@@ -50,6 +52,74 @@ def table(data: TableLike, name: str, required: Iterable[str] = ()) -> ir.Table:
             f"Hint: load it with kpitools.load_{name}(path)."
         )
     require_columns(t, name, required)
+    return t
+
+
+# --------------------------------------------------------------------------- memtable cache
+# Wrapping a pandas frame as an Ibis memtable is cheap, but every new memtable is converted to
+# Arrow and registered with DuckDB at its first query (~20 ms for a few hundred rows), and a
+# quarterly report runs hundreds of KPI queries on the same few client tables. So the memtable of
+# a frame is kept while the frame lives and reused as long as the frame is unchanged.
+#
+# Why a reused memtable can never show stale data: the memtable is built from a shallow copy of
+# the frame taken when it is cached. Under pandas' copy-on-write (always on from pandas 3), a
+# write to a frame whose data is shared with a shallow copy makes the frame copy that data
+# first, so the shallow copy -- and so the memtable -- keeps the values it was built from. The
+# same copy-on-write gives the written frame new block arrays, which is how a change is seen:
+# the fingerprint holds the frame's block arrays (compared by identity), their column positions
+# and the column labels. Any difference builds a new memtable. The caller's frame is never
+# modified (a shallow copy only adds a reference to its data).
+_COW_ALWAYS_ON = int(pd.__version__.split(".")[0]) >= 3
+_MEMTABLES: dict[int, tuple[weakref.ref, tuple, ir.Table]] = {}
+_MEMTABLES_LOCK = threading.Lock()
+
+
+def _fingerprint(df: pd.DataFrame) -> tuple | None:
+    """What must be unchanged for a cached memtable to show ``df``; None when unknowable."""
+    try:
+        blocks = df._mgr.blocks
+        layout = tuple((b.values, b.mgr_locs.as_array.tobytes()) for b in blocks)
+    except AttributeError:  # pandas internals changed: do not cache
+        return None
+    return (tuple(df.columns), df.shape, layout)
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    columns_a, shape_a, layout_a = a
+    columns_b, shape_b, layout_b = b
+    return (shape_a == shape_b and len(layout_a) == len(layout_b)
+            and len(columns_a) == len(columns_b)
+            and all(x is y or (type(x) is type(y) and x == y)
+                    for x, y in zip(columns_a, columns_b, strict=True))
+            and all(va is vb and la == lb
+                    for (va, la), (vb, lb) in zip(layout_a, layout_b, strict=True)))
+
+
+def _forget(key: int) -> None:
+    with _MEMTABLES_LOCK:
+        _MEMTABLES.pop(key, None)
+
+
+def _cached_memtable(df: pd.DataFrame) -> ir.Table:
+    """The Ibis memtable of ``df``, reused while ``df`` is alive and unchanged."""
+    fingerprint = _fingerprint(df) if _COW_ALWAYS_ON else None
+    if fingerprint is None:
+        return ibis.memtable(_arrow_safe(df))
+    key = id(df)
+    with _MEMTABLES_LOCK:
+        entry = _MEMTABLES.get(key)
+    if entry is not None:
+        ref, cached_fingerprint, t = entry
+        if ref() is df and _same(fingerprint, cached_fingerprint):
+            return t
+    snapshot = _arrow_safe(df.copy(deep=False))
+    t = ibis.memtable(snapshot)
+    try:
+        ref = weakref.ref(df, lambda _, key=key: _forget(key))
+    except TypeError:  # a frame subclass without weak references
+        return t
+    with _MEMTABLES_LOCK:
+        _MEMTABLES[key] = (ref, fingerprint, t)
     return t
 
 

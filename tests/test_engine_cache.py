@@ -1,0 +1,88 @@
+"""The memtable cache of kpitools._engine.table: reused for an unchanged frame, never stale."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from kpitools._engine import scalar, table
+
+
+@pytest.fixture
+def orders() -> pd.DataFrame:
+    return pd.DataFrame({
+        "order_id": ["a", "b", "c"],
+        "order_date": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-03-15"]),
+        "amount": [1.0, 10.0, 100.0],
+    })
+
+
+def _total(df: pd.DataFrame) -> float:
+    return scalar(table(df, "orders", ["amount"]).amount.sum())
+
+
+def test_unchanged_frame_reuses_its_table(orders):
+    assert table(orders, "orders") is table(orders, "orders")
+    # A different frame with equal content is its own table.
+    assert table(orders.copy(), "orders") is not table(orders, "orders")
+
+
+@pytest.mark.parametrize("mutate, expected", [
+    # 1 + 10 + 100 = 111 before; each case is the new sum worked out by hand.
+    (lambda df: df.loc.__setitem__((0, "amount"), 5.0), 5.0 + 10 + 100),
+    (lambda df: df.__setitem__("amount", df["amount"] * 2), 222.0),
+    (lambda df: df.at.__setitem__((2, "amount"), 0.0), 11.0),
+    (lambda df: df.iloc.__setitem__((1, 2), 20.0), 1.0 + 20 + 100),
+    (lambda df: df.update(pd.DataFrame({"amount": [0.0, 0.0, 0.0]})), 0.0),
+])
+def test_mutated_frame_is_not_served_from_a_stale_table(orders, mutate, expected):
+    assert _total(orders) == 111.0
+    mutate(orders)
+    assert _total(orders) == expected
+
+
+def test_renamed_added_and_dropped_columns_are_seen(orders):
+    assert _total(orders) == 111.0
+    orders.columns = ["order_id", "order_date", "value"]
+    with pytest.raises(ValueError, match="lacks column"):
+        table(orders, "orders", ["amount"])
+    orders["amount"] = [2.0, 3.0, 4.0]  # 2 + 3 + 4 = 9
+    assert _total(orders) == 9.0
+    del orders["amount"]
+    assert "amount" not in table(orders, "orders").columns
+
+
+def test_string_column_edit_is_seen(orders):
+    t = table(orders, "orders")
+    assert scalar((t.order_id == "z").sum()) == 0
+    orders.loc[1, "order_id"] = "z"
+    t = table(orders, "orders")
+    assert scalar((t.order_id == "z").sum()) == 1
+
+
+def test_cached_table_never_changes_the_frame(orders):
+    before = orders.copy(deep=True)
+    _total(orders)
+    _total(orders)
+    pd.testing.assert_frame_equal(orders, before)
+
+
+def test_non_range_index_is_dropped_and_cached(orders):
+    indexed = orders.set_index(pd.Index([10, 20, 30]))
+    assert list(table(indexed, "orders").columns) == ["order_id", "order_date", "amount"]
+    assert _total(indexed) == 111.0
+    assert table(indexed, "orders") is table(indexed, "orders")
+
+
+def test_entry_goes_when_the_frame_goes():
+    import gc
+
+    from kpitools import _engine
+
+    frame = pd.DataFrame({"amount": [1.0]})
+    key = id(frame)
+    table(frame, "orders")
+    assert key in _engine._MEMTABLES
+    del frame
+    gc.collect()
+    assert key not in _engine._MEMTABLES
