@@ -16,10 +16,12 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -255,7 +257,7 @@ def compute_kpi(kpi_id: str, data: Any, period: str | Period | None = None, **kw
     args: dict[str, Any] = {t: tables[t] for t in kpi.tables}
     args.update(kpi.kwargs)
     args.update(kwargs)
-    params = inspect.signature(kpi.function).parameters
+    params = _parameters(kpi.function_path)
     if "stages" in params and "stages" not in args:
         stages = _client_setting(data, "funnel_stages", None)
         if stages:
@@ -264,7 +266,85 @@ def compute_kpi(kpi_id: str, data: Any, period: str | Period | None = None, **kw
         args["period"] = None if period is None else parse_period(period, fiscal_year_start_month=fy)
     elif period is not None:
         raise KpitoolsError(f"KPI '{kpi.id}' is not computed per period; call it without period.")
-    return kpi.function(**args)
+    memo = _MEMO.get()
+    if memo is None or kwargs:
+        return kpi.function(**args)
+    inputs = tuple(tables[t] for t in kpi.tables)
+    key = (kpi.id, tuple(id(x) for x in inputs), _period_key(args.get("period")),
+           tuple(args.get("stages") or ()))
+    hit = memo.get(key)
+    if hit is not None and _unchanged(hit[0], hit[1], inputs):
+        return hit[2]
+    tokens = _tokens(inputs)
+    value = kpi.function(**args)
+    if tokens is not None and isinstance(value, float | int):  # immutable results only
+        memo[key] = (inputs, tokens, value)
+    return value
+
+
+# ------------------------------------------------------------------------------- memo
+# A quarterly report asks for the same KPI of the same quarter several times (the trend table,
+# the quarter-on-quarter tables, the goal scorecard, the insights), and each computation is a
+# few database queries. Inside ``with _memoized(memo):`` compute_kpi keeps in ``memo`` the
+# numbers returned by catalog-default calls (no extra keyword arguments), keyed by the KPI, the
+# identity of its input tables, the period and the funnel stages. A pandas table changed since
+# (seen as in kpitools._engine's memtable cache, which needs pandas' copy-on-write) is computed
+# again. Outside such a block nothing is kept.
+_MEMO: ContextVar[dict | None] = ContextVar("kpitools_kpi_memo", default=None)
+
+
+@contextlib.contextmanager
+def _memoized(memo: dict) -> Iterator[dict]:
+    """Memoize catalog-default :func:`compute_kpi` calls in ``memo`` inside the block."""
+    token = _MEMO.set(memo)
+    try:
+        yield memo
+    finally:
+        _MEMO.reset(token)
+
+
+@cache
+def _parameters(function_path: str) -> Mapping[str, inspect.Parameter]:
+    return inspect.signature(_resolve(function_path)).parameters
+
+
+def _period_key(period: Period | None) -> tuple | None:
+    if period is None:
+        return None
+    return (period.label, period.freq, period.start, period.end)
+
+
+def _tokens(inputs: tuple) -> tuple | None:
+    """Fingerprints of pandas inputs; None when an input's changes cannot be seen."""
+    import ibis.expr.types as ir
+
+    from kpitools._engine import _COW_ALWAYS_ON, _fingerprint
+
+    if not _COW_ALWAYS_ON:
+        return None
+    tokens = []
+    for x in inputs:
+        if isinstance(x, pd.DataFrame):
+            token = _fingerprint(x)
+            if token is None:
+                return None
+            tokens.append(token)
+        elif isinstance(x, ir.Table):  # immutable expressions
+            tokens.append(None)
+        else:  # e.g. a Polars frame, which can change in place unseen
+            return None
+    return tuple(tokens)
+
+
+def _unchanged(before: tuple, tokens: tuple, inputs: tuple) -> bool:
+    from kpitools._engine import _same
+
+    if any(a is not b for a, b in zip(before, inputs, strict=True)):
+        return False
+    now = _tokens(inputs)
+    return now is not None and all(
+        old is new is None or (old is not None and new is not None and _same(old, new))
+        for old, new in zip(tokens, now, strict=True))
 
 
 @cache

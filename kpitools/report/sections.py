@@ -14,9 +14,9 @@ import base64
 import html
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, wraps
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 
 from kpitools._errors import KpitoolsError
-from kpitools.catalog import compute_kpi, get_kpi, kpi_series
+from kpitools.catalog import _memoized, compute_kpi, get_kpi, kpi_series
 from kpitools.i18n import check_lang, fmt_pct, fmt_value, period_label, status_label
 from kpitools.periods import Period, parse_period
 
@@ -57,6 +57,19 @@ def _figure_html(fig: Any) -> str:
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img class="kpitools-figure" alt="" src="data:image/png;base64,{data}"/>'
+
+
+def _memo(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a QuarterReport method with the report's KPI memo active (see catalog._memoized).
+
+    The sections ask for the same KPI and quarter several times (trend table, quarter-on-quarter
+    tables, scorecard, insights); each is computed once per report.
+    """
+    @wraps(method)
+    def run(self: QuarterReport, *args: Any, **kwargs: Any) -> Any:
+        with _memoized(self._kpi_memo):
+            return method(self, *args, **kwargs)
+    return run
 
 
 @dataclass
@@ -107,6 +120,8 @@ class QuarterReport:
                                 "Hint: 4 shows the last year.")
         self.quarters = [self.period.shift(-i) for i in range(trailing_quarters - 1, -1, -1)]
         self.currency = client.currency or "TWD"
+        self._kpi_memo: dict = {}
+        self._insights: dict[tuple, Any] = {}
 
     # ------------------------------------------------------------------ helpers
     def _has(self, *tables: str) -> bool:
@@ -118,11 +133,19 @@ class QuarterReport:
     def _fmt(self, value: float, unit: str) -> str:
         return fmt_value(value, unit, self.lang, currency=self.currency)
 
+    @_memo
     def _value(self, kpi_id: str, period: Period | None = None) -> float:
         try:
             return float(compute_kpi(kpi_id, self.client, period or self.period))
         except KpitoolsError:
             return math.nan
+
+    def _insight(self, rule: Callable[..., Any], period: Period) -> Any:
+        """``rule(client, period, lang=...)``, computed once per report (summary and section)."""
+        key = (rule.__module__, rule.__qualname__, period.label, period.start, period.end)
+        if key not in self._insights:
+            self._insights[key] = rule(self.client, period, lang=self.lang)
+        return self._insights[key]
 
     @cached_property
     def goal_kpis(self) -> list[str]:
@@ -153,18 +176,21 @@ class QuarterReport:
         return Period(first.start, self.period.end, "Y", first.start.month)
 
     @cached_property
+    @_memo
     def card(self) -> pd.DataFrame:
         from kpitools.goals import scorecard
 
         return scorecard(self.client.goals, self.client, self.period, lang=self.lang)
 
     @cached_property
+    @_memo
     def trend_table(self) -> pd.DataFrame:
         start, end = self.quarters[0], self.quarters[-1]
         rows = {k: kpi_series(k, self.client, "Q", start, end) for k in self.headline_kpis}
         return pd.DataFrame(rows).T
 
     # ------------------------------------------------------------------ sections
+    @_memo
     def summary(self) -> Section:
         """Highlights: how the goals stand and what moved, with the reasons found in the data."""
         from kpitools.insights import (
@@ -177,12 +203,13 @@ class QuarterReport:
 
         found = goals_insight(self.card, lang=self.lang, currency=self.currency)
         found += movers_insight(self._movers(), lang=self.lang, currency=self.currency)
-        found += [acv_insight(self.client, self.period, lang=self.lang),
-                  funnel_insight(self.client, self.sales_window, lang=self.lang),
-                  churn_insight(self.client, self.period, lang=self.lang)]
+        found += [self._insight(acv_insight, self.period),
+                  self._insight(funnel_insight, self.sales_window),
+                  self._insight(churn_insight, self.period)]
         found = [i.text for i in found if i is not None]
         return Section("summary", _w("title", "summary", self.lang), paragraphs=found)
 
+    @_memo
     def _movers(self) -> pd.DataFrame:
         table = self.trend_table
         if table.shape[1] < 2:
@@ -201,6 +228,7 @@ class QuarterReport:
             return pd.DataFrame()
         return pd.DataFrame(rows).sort_values("improvement", ascending=False, ignore_index=True)
 
+    @_memo
     def scorecard(self) -> Section:
         """The goals due in this quarter: actual, target, attainment and status, with a chart."""
         from kpitools.plots import scorecard_chart
@@ -225,6 +253,7 @@ class QuarterReport:
             figures.append(scorecard_chart(card, lang=self.lang))
         return Section("scorecard", title, tables=[(None, shown)], figures=figures)
 
+    @_memo
     def trends(self) -> Section | None:
         """The headline KPIs over the trailing quarters, with charts for the goal KPIs."""
         from kpitools.plots import trend_chart
@@ -250,6 +279,7 @@ class QuarterReport:
         return Section("trends", _w("title", "trends", self.lang), tables=[(None, shown)],
                        figures=figures)
 
+    @_memo
     def value(self) -> Section | None:
         """ACV by tier and its mix/rate diagnosis, CLTV, LTV:CAC and CAC payback (contracts)."""
         if not self._has("contracts"):
@@ -260,7 +290,7 @@ class QuarterReport:
 
         contracts = self.client["contracts"]
         section = Section("value", _w("title", "value", self.lang))
-        insight = acv_insight(self.client, self.period, lang=self.lang)
+        insight = self._insight(acv_insight, self.period)
         if insight is not None:
             section.paragraphs.append(insight.text)
         if "tier" in contracts.columns and contracts["tier"].notna().any():
@@ -283,6 +313,7 @@ class QuarterReport:
             section.tables.append((_w("caption", "value_kpis", self.lang), self._compare(rows)))
         return section
 
+    @_memo
     def clv(self) -> Section | None:
         """Predicted customer lifetime value per customer tier (orders, BG/NBD + Gamma-Gamma)."""
         if not self._has("orders"):
@@ -317,6 +348,7 @@ class QuarterReport:
                                   months=CLV_HORIZON_MONTHS), shown))
         return section
 
+    @_memo
     def sales(self) -> Section | None:
         """Funnel over the trailing quarters with its bottleneck, win rate and quota attainment."""
         stages = self.client.funnel_stages
@@ -329,7 +361,7 @@ class QuarterReport:
         deals = self.client["deals"]
         window = self.sales_window
         section = Section("sales", _w("title", "sales", self.lang))
-        insight = funnel_insight(self.client, window, lang=self.lang)
+        insight = self._insight(funnel_insight, window)
         if insight is not None:
             section.paragraphs.append(insight.text)
         section.figures.append(funnel_chart(funnel(deals, stages, window), lang=self.lang))
@@ -364,6 +396,7 @@ class QuarterReport:
             section.tables.append((_w("caption", "quota_attainment", self.lang), shown))
         return section
 
+    @_memo
     def retention(self) -> Section | None:
         """Churn and retention KPIs against last quarter, and why customers left."""
         if not (self._has("contracts") or self._has("churn_events")):
@@ -377,7 +410,7 @@ class QuarterReport:
         if rows:
             section.tables.append((None, self._compare(rows)))
         if self._has("churn_events"):
-            insight = churn_insight(self.client, self.period, lang=self.lang)
+            insight = self._insight(churn_insight, self.period)
             if insight is not None:
                 section.paragraphs.append(insight.text)
             events = self.client["churn_events"]
@@ -388,6 +421,7 @@ class QuarterReport:
                                                      currency=self.currency))
         return section
 
+    @_memo
     def web(self) -> Section | None:
         """Traffic, engagement and revenue streams against last quarter, and traffic by channel."""
         if not self._has("web_traffic"):
@@ -415,6 +449,7 @@ class QuarterReport:
         section.tables.append((_w("caption", "traffic_by_channel", self.lang), shown))
         return section
 
+    @_memo
     def _compare(self, kpi_ids: Iterable[str]) -> pd.DataFrame:
         """This quarter against the previous one, formatted, one row per KPI."""
         prev = self.period.previous()
@@ -431,6 +466,7 @@ class QuarterReport:
             })
         return pd.DataFrame(records).set_index(_w("header", "kpi", self.lang))
 
+    @_memo
     def sections(self) -> list[Section]:
         """Every section this client's data supports, in report order."""
         found = [self.summary(), self.scorecard(), self.trends(), self.value(), self.clv(),
@@ -438,6 +474,7 @@ class QuarterReport:
         return [s for s in found if s is not None]
 
     # ------------------------------------------------------------------ metrics.json
+    @_memo
     def headline(self) -> list[dict[str, Any]]:
         """``metrics.json`` headline entries: each headline KPI's value this quarter."""
         table = self.trend_table
@@ -450,6 +487,7 @@ class QuarterReport:
                         "formatted": self._fmt(value, kpi.unit)})
         return out
 
+    @_memo
     def goals(self) -> list[dict[str, Any]]:
         """``metrics.json`` goal entries: one per goal in the scorecard."""
         keep = ["goal_id", "kpi", "kpi_name", "baseline", "target", "actual", "attainment",
