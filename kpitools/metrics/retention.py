@@ -222,6 +222,9 @@ def nrr(
     Units: fraction (1.1 = 110 %). Period: snapshot at the period's last day (None = latest
     data month). Zero policy: NaN when the cohort had no MRR. ``method`` accepts only
     ``"snapshot"`` (12-month cohort snapshot, bigdelta/dbt-labs, kpi-definitions.md §1.7).
+    A movement-based NRR restricted to the same cohort would equal the snapshot exactly (its
+    movements add up to the change in the cohort's MRR); the dashboard variant over all
+    customers is ``1 − net_mrr_churn_rate(contracts, "2024")`` for a 12-month period.
 
     Examples
     --------

@@ -68,6 +68,12 @@ def mrr(contracts: TableLike, period: str | Period | None = None, *, at: str = "
     Notes
     -----
     One-time fees are excluded; there is no tax, trial or usage concept in the contracts table.
+    The other MRR switches of kpi-definitions.md §0 have nothing to act on in the canonical
+    contracts table, so they are not parameters: contract values are taken as invoiced, i.e.
+    net of discounts (the ChartMogul / ProfitWell default, ``discounts="net"``); there is no
+    payment status, so a contract counts until its ``end_date`` whether paid or past due
+    (``include_past_due=True``); and all amounts are in the client's one currency, so no FX
+    table is needed and FX never creates movements.
     Source: ChartMogul / Stripe MRR (kpi-definitions.md §1.1).
 
     Examples
@@ -125,7 +131,9 @@ def arpa(
     """Average revenue per account: ARPA = MRR at period end ÷ paying customers at period end.
 
     A customer with several contracts counts once (``denominator="customers"``);
-    ``"subscriptions"`` divides by active contracts instead. Units: currency per month.
+    ``"subscriptions"`` divides by active contracts instead. (The ``"users"`` denominator of
+    kpi-definitions.md §0 needs seat counts, which the contracts table does not hold.)
+    Units: currency per month.
     Period: month-end snapshot on the period's last day (None = latest data month).
     Zero policy: NaN when nobody pays. Source: ChartMogul ARPA (§1.5).
 
