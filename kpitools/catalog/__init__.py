@@ -11,7 +11,7 @@ Examples
 >>> kpi.tables
 ('contracts',)
 >>> kpi.name_for("en")
-'Annual contract value (ACV)'
+'Average annual contract value (ACV)'
 """
 
 from __future__ import annotations
