@@ -4,7 +4,8 @@ A :class:`Period` is a half-open interval ``[start, end)`` of calendar days with
 (``"M"``, ``"Q"`` or ``"Y"``). Fiscal years are supported through ``fiscal_year_start_month``: a
 fiscal year is named after the calendar year in which it **begins** (the Taiwanese and Japanese
 年度 convention), so with ``fiscal_year_start_month=4`` the period ``"2024"`` runs from 2024-04-01
-to 2025-03-31 and ``"2024Q1"`` is April–June 2024. Months (``"2024-07"``) are always calendar months.
+to 2025-03-31 and ``"2024Q1"`` is April–June 2024. Months (``"2024-07"``) are always calendar
+months.
 
 Examples
 --------
@@ -145,7 +146,8 @@ def _fiscal_year_of(ts: pd.Timestamp, fy_start: int) -> int:
 def _check_fy(fiscal_year_start_month: int) -> None:
     if not isinstance(fiscal_year_start_month, int) or not 1 <= fiscal_year_start_month <= 12:
         raise PeriodError(
-            f"fiscal_year_start_month must be a month number 1–12, got {fiscal_year_start_month!r}.\n"
+            "fiscal_year_start_month must be a month number 1–12, got "
+            f"{fiscal_year_start_month!r}.\n"
             "Hint: use 1 for calendar years, 4 for an April–March fiscal year."
         )
 

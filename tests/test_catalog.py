@@ -85,11 +85,13 @@ def test_filters():
 
 
 def test_unknown_ids_suggest_the_closest():
-    with pytest.raises(UnknownKPIError, match=r"unknown KPI 'win_rat'.\nHint: did you mean 'win_rate'\?"):
+    with pytest.raises(UnknownKPIError,
+                       match=r"unknown KPI 'win_rat'.\nHint: did you mean 'win_rate'\?"):
         get_kpi("win_rat")
     with pytest.raises(KpitoolsError, match="unknown strategy 'retain'"):
         list_kpis(strategy="retain")
-    with pytest.raises(KpitoolsError, match="unknown business model 'saa'.\nHint: did you mean 'saas'"):
+    with pytest.raises(KpitoolsError,
+                       match=r"unknown business model 'saa'.\nHint: did you mean 'saas'"):
         list_kpis(business_model="saa")
 
 

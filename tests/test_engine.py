@@ -39,7 +39,8 @@ def test_in_period_is_half_open_on_every_backend(orders):
 
 
 def test_missing_column_names_all_and_suggests(orders):
-    with pytest.raises(KpitoolsError, match=r"lacks column\(s\) 'amout' \(did you mean 'amount'\?\)"):
+    with pytest.raises(KpitoolsError,
+                       match=r"lacks column\(s\) 'amout' \(did you mean 'amount'\?\)"):
         table(orders, "orders", ["amout", "customer_id"])
 
 
