@@ -96,3 +96,12 @@ def test_trend_table_spans_the_trailing_quarters(saas_report):
     table = saas_report.trend_table
     assert list(table.columns) == ["2024Q1", "2024Q2", "2024Q3", "2024Q4"]
     assert not math.isnan(table.loc["mrr", "2024Q1"])
+
+
+def test_rate_changes_are_in_percentage_points(saas_report, cloudledger):
+    (_, table), = saas_report.retention().tables
+    now = kpitools.compute_kpi("logo_churn_rate", cloudledger, "2024Q4")
+    before = kpitools.compute_kpi("logo_churn_rate", cloudledger, "2024Q3")
+    # A rate's change is the difference in percentage points, e.g. 1.1% after 2.1% → -0.9 pp.
+    expected = f"{(now - before) * 100:+.1f} pp"
+    assert table.loc["Customer (logo) churn rate", "Change"] == expected

@@ -25,7 +25,7 @@ import yaml
 
 from kpitools._errors import KpitoolsError
 from kpitools.catalog import _memoized, compute_kpi, get_kpi, kpi_series
-from kpitools.i18n import check_lang, fmt_pct, fmt_value, period_label, status_label
+from kpitools.i18n import check_lang, fmt_delta, fmt_pct, fmt_value, period_label, status_label
 from kpitools.periods import Period, parse_period
 
 __all__ = ["QuarterReport", "Section"]
@@ -457,12 +457,18 @@ class QuarterReport:
         for kpi_id in kpi_ids:
             kpi = get_kpi(kpi_id)
             now, before = self._value(kpi_id), self._value(kpi_id, prev)
-            change = (now - before) / abs(before) if before and not math.isnan(before) else math.nan
+            if kpi.unit in ("rate", "percent"):
+                # Rates move in percentage points: -5.9% after -0.3% is "-5.6 pp", not "-1807%".
+                change = fmt_delta(now - before, self.lang, unit="rate")
+            else:
+                ratio = (now - before) / abs(before) if before and not math.isnan(before) \
+                    else math.nan
+                change = fmt_pct(ratio, self.lang, 1, signed=True)
             records.append({
                 _w("header", "kpi", self.lang): kpi.name_for(self.lang),
                 _w("header", "this_quarter", self.lang): self._fmt(now, kpi.unit),
                 _w("header", "previous_quarter", self.lang): self._fmt(before, kpi.unit),
-                _w("header", "change", self.lang): fmt_pct(change, self.lang, 1, signed=True),
+                _w("header", "change", self.lang): change,
             })
         return pd.DataFrame(records).set_index(_w("header", "kpi", self.lang))
 
