@@ -14,9 +14,11 @@ import math
 import threading
 import weakref
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -72,6 +74,9 @@ def table(data: TableLike, name: str, required: Iterable[str] = ()) -> ir.Table:
 _COW_ALWAYS_ON = int(pd.__version__.split(".")[0]) >= 3
 _MEMTABLES: dict[int, tuple[weakref.ref, tuple, ir.Table]] = {}
 _MEMTABLES_LOCK = threading.Lock()
+#: Names of the memtables made here: built from frozen snapshots, so a query on them alone
+#: always gives the same answer (see :func:`scalar`).
+_FROZEN_NAMES: set[str] = set()
 
 
 def _fingerprint(df: pd.DataFrame) -> tuple | None:
@@ -97,7 +102,9 @@ def _same(a: tuple, b: tuple) -> bool:
 
 def _forget(key: int) -> None:
     with _MEMTABLES_LOCK:
-        _MEMTABLES.pop(key, None)
+        entry = _MEMTABLES.pop(key, None)
+        if entry is not None:
+            _FROZEN_NAMES.discard(entry[2].op().name)
 
 
 def _cached_memtable(df: pd.DataFrame) -> ir.Table:
@@ -119,7 +126,11 @@ def _cached_memtable(df: pd.DataFrame) -> ir.Table:
     except TypeError:  # a frame subclass without weak references
         return t
     with _MEMTABLES_LOCK:
+        old = _MEMTABLES.get(key)
+        if old is not None:
+            _FROZEN_NAMES.discard(old[2].op().name)
         _MEMTABLES[key] = (ref, fingerprint, t)
+        _FROZEN_NAMES.add(t.op().name)
     return t
 
 
@@ -160,7 +171,40 @@ def to_pandas(expr: ir.Table | ir.Column) -> pd.DataFrame | pd.Series:
     return expr.to_pandas()
 
 
+#: While set (by ``kpitools.catalog._memoized``, i.e. inside a quarterly report), scalar results
+#: of queries that read only memtables made by :func:`table` are kept here: those memtables are
+#: frozen snapshots, so the same query gives the same number. Several KPIs share sub-queries
+#: (ARPA inside CLTV and LTV:CAC, CAC inside CAC payback), which then run once.
+_SCALAR_MEMO: ContextVar[dict | None] = ContextVar("kpitools_scalar_memo", default=None)
+_VOLATILE = (ops.DateNow, ops.TimestampNow, ops.RandomScalar, ops.RandomUUID)
+
+
 def scalar(expr: ir.Scalar) -> float:
+    """Execute a scalar expression and return a Python float (NaN for NULL)."""
+    memo = _SCALAR_MEMO.get()
+    key = _frozen_key(expr) if memo is not None else None
+    if key is not None and key in memo:
+        return memo[key]
+    value = _scalar(expr)
+    if key is not None:
+        memo[key] = value
+    return value
+
+
+def _frozen_key(expr: ir.Expr) -> tuple | None:
+    """A memo key for ``expr`` when it reads only frozen memtables, else None."""
+    op = expr.op()
+    if op.find(_VOLATILE):  # now(), random(): a new answer each time
+        return None
+    leaves = [r for r in op.find(ops.Relation)
+              if not any(isinstance(arg, ops.Relation) for arg in r.__args__)]
+    if not leaves or not all(isinstance(leaf, ops.InMemoryTable) and leaf.name in _FROZEN_NAMES
+                             for leaf in leaves):
+        return None
+    return (op, id(ibis.options.default_backend))
+
+
+def _scalar(expr: ir.Scalar) -> float:
     """Execute a scalar expression and return a Python float (NaN for NULL)."""
     value = expr.to_pandas() if hasattr(expr, "to_pandas") else expr.execute()
     if value is None or (isinstance(value, float) and math.isnan(value)):

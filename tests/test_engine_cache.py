@@ -86,3 +86,24 @@ def test_entry_goes_when_the_frame_goes():
     del frame
     gc.collect()
     assert key not in _engine._MEMTABLES
+
+
+def test_report_memo_recomputes_after_a_change(orders):
+    from kpitools.catalog import _memoized, compute_kpi
+
+    orders["customer_id"] = ["c1", "c2", "c1"]
+    tables = {"orders": orders}
+    memo: dict = {}
+    with _memoized(memo):
+        # Revenue of 2024Q1 = 1 + 10 + 100 = 111, asked twice: the second answer is memoized.
+        assert compute_kpi("revenue", tables, "2024Q1") == 111.0
+        assert compute_kpi("revenue", tables, "2024Q1") == 111.0
+        assert _total(orders) == 111.0
+        assert len(memo["scalar queries"]) >= 1
+        orders.loc[0, "amount"] = 1001.0  # 1001 + 10 + 100 = 1111
+        assert compute_kpi("revenue", tables, "2024Q1") == 1111.0
+        assert _total(orders) == 1111.0
+        tables["orders"] = orders.assign(amount=[1.0, 1.0, 1.0])  # another frame: 3
+        assert compute_kpi("revenue", tables, "2024Q1") == 3.0
+    # Outside the block nothing is memoized.
+    assert _total(orders) == 1111.0

@@ -295,11 +295,18 @@ _MEMO: ContextVar[dict | None] = ContextVar("kpitools_kpi_memo", default=None)
 
 @contextlib.contextmanager
 def _memoized(memo: dict) -> Iterator[dict]:
-    """Memoize catalog-default :func:`compute_kpi` calls in ``memo`` inside the block."""
+    """Memoize catalog-default :func:`compute_kpi` calls in ``memo`` inside the block.
+
+    Scalar queries on frozen memtables are memoized too (``kpitools._engine.scalar``).
+    """
+    from kpitools._engine import _SCALAR_MEMO
+
     token = _MEMO.set(memo)
+    scalar_token = _SCALAR_MEMO.set(memo.setdefault("scalar queries", {}))
     try:
         yield memo
     finally:
+        _SCALAR_MEMO.reset(scalar_token)
         _MEMO.reset(token)
 
 
