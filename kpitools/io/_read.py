@@ -292,12 +292,13 @@ def _excel_records(
     return records
 
 
-def _sheet_records(worksheet) -> list[tuple[int, list[object]]]:
+def _sheet_records(worksheet, max_row: int | None = None) -> list[tuple[int, list[object]]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return [
             (i, list(cells))
-            for i, cells in enumerate(worksheet.iter_rows(min_row=1, values_only=True), 1)
+            for i, cells in enumerate(
+                worksheet.iter_rows(min_row=1, max_row=max_row, values_only=True), 1)
         ]
 
 
@@ -306,7 +307,8 @@ def _best_sheet(book, names: list[str], known_headers: Collection[str]) -> str:
         return names[0]
     best, best_hits = names[0], 0
     for name in names:
-        records = _sheet_records(book[name])[:HEADER_SEARCH_ROWS]
+        # Only the rows where a header can be: parsing a whole sheet to pick it is slow.
+        records = _sheet_records(book[name], max_row=HEADER_SEARCH_ROWS)
         hits = max((_header_hits(cells, known_headers) for _, cells in records), default=0)
         if hits > best_hits:
             best, best_hits = name, hits
