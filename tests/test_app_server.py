@@ -214,8 +214,8 @@ def test_folder_without_client_yml_is_refused(tmp_path: Path):
 def test_landing_page_in_chinese(fake_notebooks: Path):
     html = render_landing(list_notebooks(fake_notebooks), "zh-TW", "雲帳科技股份有限公司")
     assert '<html lang="zh-TW">' in html
-    assert "KPI 工作坊" in html and "客戶:雲帳科技股份有限公司" in html
-    assert "從策略到 SMART 目標" in html and "KPI 還是 OKR?" in html
+    assert "KPI 工作坊" in html and "客戶：雲帳科技股份有限公司" in html
+    assert "從策略到 SMART 目標" in html and "KPI 還是 OKR？" in html
     assert 'href="/voila/render/zh-TW/01_smart_goals.ipynb"' in html
     assert 'href="/?lang=en">English</a>' in html
     # unknown notebooks are listed by file name, after the workshop ones

@@ -299,8 +299,8 @@ BUILDER = {
         "title": "目標產生器",
         "kpi": "指標",
         "target": "目標值",
-        "cltv": "顧客終身價值(CLTV)",
-        "fail": "還不是 SMART 目標,請依建議修改。",
+        "cltv": "顧客終身價值（CLTV）",
+        "fail": "還不是 SMART 目標，請依建議修改。",
         "fail_mark": "不通過",
     },
     "en": {
@@ -351,10 +351,10 @@ def test_smart_goal_builder_reacts_to_a_typed_target(pages, lang):
 
 SCENARIO = {
     "zh-TW": {
-        "title": "9. 情境模擬:ACV、流失率與毛利率",
+        "title": "9. 情境模擬：ACV、流失率與毛利率",
         "acv": "ACV 變化",
         "churn": "流失率降低",
-        "cltv": "顧客終身價值(CLTV)",
+        "cltv": "顧客終身價值（CLTV）",
     },
     "en": {
         "title": "9. Scenario: ACV, churn and margin",
@@ -399,9 +399,9 @@ def test_cltv_scenario_follows_the_sliders(pages, lang):
 VERDICT = {
     "zh-TW": {
         "title": "KPI / OKR 問卷",
-        "kpi": "建議:以 KPI 管理績效。",
-        "okr": "建議:以 OKR 推動目標。",
-        "hybrid": "建議:KPI 與 OKR 並用(KPI 顧穩定、OKR 求突破)。",
+        "kpi": "建議：以 KPI 管理績效。",
+        "okr": "建議：以 OKR 推動目標。",
+        "hybrid": "建議：KPI 與 OKR 並用（KPI 顧穩定、OKR 求突破）。",
     },
     "en": {
         "title": "KPI / OKR questionnaire",

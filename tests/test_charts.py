@@ -302,7 +302,7 @@ def test_scorecard_chart_colours_by_status_and_says_it_in_words(lang):
                               for s in ("on_track", "at_risk", "off_track", "no_data")]
     drawn = texts(fig)
     if lang == "zh-TW":
-        assert {"108.0%(進度正常)", "93.0%(有風險)", "71.0%(落後)", "無資料"} <= set(drawn)
+        assert {"108.0%（進度正常）", "93.0%（有風險）", "71.0%（落後）", "無資料"} <= set(drawn)
         assert ax.get_xlabel() == "達成率（目標 = 100%）"
     else:
         assert {"108.0% (On track)", "93.0% (At risk)", "71.0% (Off track)", "n/a"} <= set(drawn)

@@ -52,7 +52,7 @@ def test_movers_sentences_in_both_languages(shop):
     assert "NT$300 to NT$700 (+133.3%)" in best.text
     movers = biggest_movers(shop, "2024Q2", ["revenue"], lang="zh-TW")
     (best,) = movers_insight(movers, lang="zh-TW")
-    assert "300元 改善為 700元(+133.3%)" in best.text
+    assert "300元 改善為 700元（+133.3%）" in best.text
 
 
 def test_flat_quarter_says_so():
@@ -120,7 +120,7 @@ def test_churn_insight_top_reason():
     })
     # 2 of 3 churned customers gave the price reason: 67%.
     insight = churn_insight({"churn_events": events}, "2024Q2", lang="zh-TW")
-    assert insight.text == "流失客戶中有 67%(2 位)的原因是「價格太高」,是最主要的流失原因。"
+    assert insight.text == "流失客戶中有 67%（2 位）的原因是「價格太高」，是最主要的流失原因。"
     none = churn_insight({"churn_events": events}, "2024Q1", lang="en")
     assert none.text == "No customer churn was recorded in this period."
 

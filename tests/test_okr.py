@@ -57,7 +57,7 @@ def test_grade_interpretation(score, committed, color, verdict):
 
 
 def test_grade_texts_in_zh():
-    assert grade(0.7, lang="zh-TW").message == "0.70:挑戰型目標約 0.7 即算成功。"
+    assert grade(0.7, lang="zh-TW").message == "0.70：挑戰型目標約 0.7 即算成功。"
 
 
 def test_invalid_key_results_and_objectives():

@@ -42,7 +42,7 @@ def test_article_cases(case, expected, k, o):
 def test_reasons_and_summary_in_both_languages():
     zh = score_answers(example_answers("stability_plus_breakthrough"), lang="zh-TW")
     en = score_answers(example_answers("stability_plus_breakthrough"), lang="en")
-    assert zh.reasons[0] == "既要穩定又要突破:用 KPI 守住核心指標,再用 OKR 推動創新。"
+    assert zh.reasons[0] == "既要穩定又要突破：用 KPI 守住核心指標，再用 OKR 推動創新。"
     assert en.reasons[0].startswith("Stability plus breakthrough")
     assert en.summary == ("KPI points 16, OKR points 8 (OKR share 33%); recommendation: "
                           "Hybrid: KPIs plus OKRs.")

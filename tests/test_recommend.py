@@ -86,8 +86,9 @@ def test_kpis_without_data_go_last_and_say_so():
                          available_tables=["contracts"], catalog=CAT)
     assert list(rec["kpi_id"]) == ["nrr", "churn_rate", "csat"]
     assert list(rec["has_data"]) == [True, True, False]
-    assert rec.loc[2, "reason"].endswith("缺少資料表:feedback")
-    assert "所需資料已具備(contracts)" in rec.loc[0, "reason"]
+    assert rec.loc[2, "reason"].endswith("缺少資料表：feedback")
+    assert ";" not in rec.loc[2, "reason"]  # zh-TW parts are joined with the full-width ；
+    assert "所需資料已具備（contracts）" in rec.loc[0, "reason"]
 
 
 def test_n_must_be_three_to_five():

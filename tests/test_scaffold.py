@@ -54,7 +54,7 @@ def test_intake_guide_lists_every_column_in_both_languages(tmp_path):
     assert "## `quotas.csv`: 業績配額 · Sales quotas" in guide
     assert "| `amount` | 金額 | 數字 number | 選填 no | 240000 |" in guide  # deals.amount
     assert "| `outcome` | 結果 | 選項 one of: won, lost, open | 必填 yes | lost |" in guide
-    assert "| `start_date` | 開始日期 | 日期(YYYY-MM-DD) date (YYYY-MM-DD) | 必填 yes | " \
+    assert "| `start_date` | 開始日期 | 日期（YYYY-MM-DD） date (YYYY-MM-DD) | 必填 yes | " \
            "2024-01-01 |" in guide
     readme = (folder / "README.md").read_text(encoding="utf-8")
     assert readme.startswith("# Acme\n")

@@ -255,7 +255,7 @@ def test_rewrite_vague_goal_into_smart_goal():
     assert goal_sentence(g, "en", catalog=FakeCatalog()) == (
         "業務部: in 2024Q1, raise New customers by 10.0% (baseline 40, 2023Q4)")
     assert goal_sentence(g, "zh-TW", catalog=FakeCatalog()) == (
-        "業務部:在 2024Q1,提升新增客戶數 10.0%(基準 40,2023Q4)")
+        "業務部：在 2024Q1，提升新增客戶數 10.0%（基準 40，2023Q4）")
 
 
 def test_rewrite_errors():

@@ -57,7 +57,7 @@ def test_every_text_has_both_languages_and_the_same_placeholders():
 
 def test_text_lookup_and_unknown_key():
     assert _common.text("common.no_data", "zh-TW", tables="deals") == \
-        "這位客戶沒有 deals 資料,因此略過本節。"
+        "這位客戶沒有 deals 資料，因此略過本節。"
     with pytest.raises(KpitoolsError, match=r"no workshop text 'common\.nodata'"):
         _common.text("common.nodata", "en")
     with pytest.raises(KpitoolsError, match="Hint"):
@@ -238,7 +238,7 @@ def test_panels_and_sections_say_when_data_is_missing(blog):
     shown = _common.try_panel(sw.IncentivePanel, blog, "2024Q4", "en")
     assert "no deals, quotas data" in shown.data
     funnel = sw.funnel_section(blog, "2024Q4", "zh-TW")
-    assert funnel.skipped == "這位客戶沒有 deals 資料,因此略過本節。"
+    assert funnel.skipped == "這位客戶沒有 deals 資料，因此略過本節。"
     assert "⚠" in funnel.to_html()
 
 

@@ -16,12 +16,12 @@ __all__ = ["workshop"]
 
 _MESSAGES = {
     "zh-TW": {
-        "serving": "工作坊已啟動:{url}",
-        "client": "客戶:{name}",
+        "serving": "工作坊已啟動：{url}",
+        "client": "客戶：{name}",
         "stop": "按 Ctrl-C 結束。",
-        "remote": "注意:伺服器監聽 {host},同一網路上的任何人都能看到這位客戶的資料。",
+        "remote": "注意：伺服器監聽 {host}，同一網路上的任何人都能看到這位客戶的資料。",
         "stopped": "工作坊已結束。",
-        "exited": "Voilà 意外結束(代碼 {code})。",
+        "exited": "Voilà 意外結束（代碼 {code}）。",
     },
     "en": {
         "serving": "Workshop running at {url}",

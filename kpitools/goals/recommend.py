@@ -174,7 +174,7 @@ def recommend_kpis(strategy: str | Sequence[str], business_model: str | None = N
         rows.append({"kpi_id": kpi.id, "name": kpi.name_for(lang), "score": score(kpi),
                      "strategies": list(served), "tables": list(kpi.tables),
                      "has_data": has_data(kpi),
-                     "reason": (";" if lang == "zh-TW" else "; ").join(parts)})
+                     "reason": ("；" if lang == "zh-TW" else "; ").join(parts)})
     return pd.DataFrame(rows, columns=["kpi_id", "name", "score", "strategies", "tables",
                                        "has_data", "reason"])
 

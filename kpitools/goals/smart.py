@@ -463,7 +463,10 @@ def rewrite_goal(vague_text: str, *, kpi: str | CustomMetric | Mapping[str, Any]
 
 
 def goal_sentence(goal: Goal, lang: str = "zh-TW", *, catalog: Any = None) -> str:
-    """The goal as one sentence, e.g. 「業務部:在 2024Q1,將新客戶數提升 10.0%(基準 40,2023Q4)」."""
+    """The goal as one sentence.
+
+    E.g. 「業務部：在 2024Q1，將新客戶數提升 10.0%（基準 40，2023Q4）」 in zh-TW.
+    """
     check_lang(lang)
     entry = _kpi_entry(goal, resolve_catalog(catalog))
     change = goal.required_change()

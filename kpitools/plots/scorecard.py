@@ -77,7 +77,7 @@ def scorecard_chart(scorecard: pd.DataFrame, *, lang: str = "zh-TW",
         left = min(0.0, float(np.nanmin(shown)) * 1.1)
         for yi, value, status in zip(y, att, statuses, strict=True):
             word = status_label(status, lang)
-            text = (f"{fmt_pct(value, lang)}({word})" if lang == "zh-TW"
+            text = (f"{fmt_pct(value, lang)}（{word}）" if lang == "zh-TW"
                     else f"{fmt_pct(value, lang)} ({word})") if not np.isnan(value) else (
                 t("value.not_available", lang))
             ax.annotate(text, (max(0.0, 0.0 if np.isnan(value) else value), yi),

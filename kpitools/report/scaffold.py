@@ -144,8 +144,8 @@ def _intake_guide(tables: list[str], schema: dict, starter: dict) -> str:
     lines = [
         "# 資料填寫說明 · Data intake guide",
         "",
-        "每個 CSV 檔的第一列是欄位名稱,請保留原樣;每筆資料一列。日期寫成 2024-09-15,金額只填數字"
-        "(未稅,不含 NT$ 與逗號也可以)。標示「必填」的欄位不可空白。",
+        "每個 CSV 檔的第一列是欄位名稱，請保留原樣；每筆資料一列。日期寫成 2024-09-15，金額只填數字"
+        "（未稅，不含 NT$ 與逗號也可以）。標示「必填」的欄位不可空白。",
         "",
         "Keep the first row of each CSV file (the column names) as it is and add one record per "
         "row. Write dates as 2024-09-15 and amounts as plain numbers, tax excluded. Columns marked "
@@ -176,7 +176,7 @@ def _intake_guide(tables: list[str], schema: dict, starter: dict) -> str:
             lines.append(f"| `{column}` | {zh} | {kind_text} | {required} | {example} |")
     lines += [
         "",
-        "其他欄位名稱(例如 CRM 匯出的「客戶編號」)也能讀取:"
+        "其他欄位名稱（例如 CRM 匯出的「客戶編號」）也能讀取："
         "在 `client.yml` 的 `columns:` 對應到上表的欄位即可。",
         "Other header spellings (a CRM export's own names) also work: map them to the columns "
         "above with `columns:` in `client.yml`.",
