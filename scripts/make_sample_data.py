@@ -1180,7 +1180,7 @@ def cloudledger_goals(t: dict[str, pd.DataFrame]) -> list[dict]:
             "業務部 / Sales",
             "grow_account_value",
             (
-                "重新推廣企業版高階功能,讓新簽合約的平均 ACV 回到 2023 年的水準",
+                "重新推廣企業版高階功能，讓新簽合約的平均 ACV 回到 2023 年的水準",
                 "Sell the Enterprise features again so that the average ACV of new contracts "
                 "returns to its 2023 level",
             ),
@@ -1195,7 +1195,7 @@ def cloudledger_goals(t: dict[str, pd.DataFrame]) -> list[dict]:
             "客戶成功部 / Customer Success",
             "retain_customers",
             (
-                "針對價格疑慮主動提供續約方案,將每季客戶流失率降低四分之一",
+                "針對價格疑慮主動提供續約方案，將每季客戶流失率降低四分之一",
                 "Address price concerns with renewal offers and cut the quarterly logo churn "
                 "rate by a quarter",
             ),
@@ -1210,7 +1210,7 @@ def cloudledger_goals(t: dict[str, pd.DataFrame]) -> list[dict]:
             "業務部 / Sales",
             "sales_efficiency",
             (
-                "把業務時間集中在高轉換管道,結案商機的贏單率提高 3 個百分點",
+                "把業務時間集中在高轉換管道，結案商機的贏單率提高 3 個百分點",
                 "Spend sales time on the channels that convert and raise the win rate of closed "
                 "deals by 3 points",
             ),
@@ -1225,7 +1225,7 @@ def cloudledger_goals(t: dict[str, pd.DataFrame]) -> list[dict]:
             "客服部 / Support",
             "customer_satisfaction",
             (
-                "縮短首次回應時間,讓客服滿意度平均分數達到 4.5 分",
+                "縮短首次回應時間，讓客服滿意度平均分數達到 4.5 分",
                 "Answer tickets faster so that the average support satisfaction score reaches 4.5",
             ),
         ),
@@ -1245,7 +1245,7 @@ def shop_goals(t: dict[str, pd.DataFrame]) -> list[dict]:
             "老闆 / Owner",
             "grow_revenue",
             (
-                "2024 年第四季(中秋後到年底)營收比去年同期成長 15%",
+                "2024 年第四季（中秋後到年底）營收比去年同期成長 15%",
                 "Grow 2024Q4 revenue (after Mid-Autumn to year end) 15 % over the same quarter "
                 "last year",
             ),
@@ -1271,7 +1271,7 @@ def shop_goals(t: dict[str, pd.DataFrame]) -> list[dict]:
             "老闆 / Owner",
             "improve_margin",
             (
-                "減少折扣券的使用,毛利率提高 2 個百分點",
+                "減少折扣券的使用，毛利率提高 2 個百分點",
                 "Use fewer discount coupons and lift gross margin by 2 points",
             ),
         ),
@@ -1307,7 +1307,7 @@ def pandablog_goals(t: dict[str, pd.DataFrame]) -> list[dict]:
             owner,
             "monetize_content",
             (
-                "增加網站收入:三個月內廣告收入提升 20%",
+                "增加網站收入：三個月內廣告收入提升 20%",
                 "Grow site income: ad revenue up 20 % within three months",
             ),
         ),
@@ -1321,7 +1321,7 @@ def pandablog_goals(t: dict[str, pd.DataFrame]) -> list[dict]:
             owner,
             "monetize_content",
             (
-                "增加網站收入:三個月內聯盟行銷收入提升 15%",
+                "增加網站收入：三個月內聯盟行銷收入提升 15%",
                 "Grow site income: affiliate revenue up 15 % within three months",
             ),
         ),
@@ -1335,7 +1335,7 @@ def pandablog_goals(t: dict[str, pd.DataFrame]) -> list[dict]:
             owner,
             "grow_audience",
             (
-                "提升品牌知名度:各社群平台粉絲總數增加 10%",
+                "提升品牌知名度：各社群平台粉絲總數增加 10%",
                 "Build brand awareness: total followers across social platforms up 10 %",
             ),
             scope="facebook, instagram, youtube, threads",
@@ -1349,7 +1349,7 @@ def pandablog_goals(t: dict[str, pd.DataFrame]) -> list[dict]:
             "2024Q3",
             owner,
             "grow_audience",
-            ("增加網站流量:工作階段數增加 15%", "Grow site traffic: sessions up 15 %"),
+            ("增加網站流量：工作階段數增加 15%", "Grow site traffic: sessions up 15 %"),
         ),
         goal(
             "g5",
@@ -1361,7 +1361,7 @@ def pandablog_goals(t: dict[str, pd.DataFrame]) -> list[dict]:
             owner,
             "grow_audience",
             (
-                "提高內容黏著度:互動工作階段比率達到 64%(即跳出率降到 36%)",
+                "提高內容黏著度：互動工作階段比率達到 64%（即跳出率降到 36%）",
                 "Make the content stickier: engagement rate of 64 % (bounce rate down to 36 %)",
             ),
         ),
@@ -1403,7 +1403,7 @@ def write_deals_xlsx(deals: pd.DataFrame, path: Path) -> None:
         export.to_excel(writer, sheet_name="商機", startrow=2, index=False)
         sheet = writer.sheets["商機"]
         sheet["A1"] = "雲帳科技 CRM|商機清單"
-        sheet["A2"] = f"匯出時間:2025/01/02 09:00(共 {len(export):,} 筆)"
+        sheet["A2"] = f"匯出時間：2025/01/02 09:00（共 {len(export):,} 筆）"
     path.write_bytes(deterministic_xlsx(buffer.getvalue()))
 
 
