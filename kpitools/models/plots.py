@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.figure import Figure
 
 from kpitools._errors import KpitoolsError
@@ -82,6 +81,8 @@ def p_alive_heatmap(
                          columns=[f"{v:.0f}" for v in t_x.ravel()])
     fig, ax = _figure(lang)
     u = _unit(unit, lang)
+    import seaborn as sns  # imported here: seaborn pulls in scipy.stats (~0.8 s)
+
     sns.heatmap(frame, ax=ax, vmin=0, vmax=1, cmap="viridis",
                 cbar_kws={"label": _text("p_alive_heatmap", "colorbar", lang)})
     ax.tick_params(axis="y", labelrotation=0)

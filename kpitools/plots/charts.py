@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.figure import Figure
 
 from kpitools._errors import KpitoolsError
@@ -358,6 +357,8 @@ def cohort_heatmap(matrix: pd.DataFrame, *, lang: str = "zh-TW", title: str | No
     cell_text = values.map(lambda v: "" if np.isnan(v) else value_text(v, unit, lang, currency))
     with styled():
         fig, ax = new_figure((max(6.0, 0.62 * n_cols + 2.5), max(3.0, 0.42 * n_rows + 1.8)))
+        import seaborn as sns  # imported here: seaborn pulls in scipy.stats (~0.8 s)
+
         sns.heatmap(values, ax=ax, mask=values.isna(), cmap=sns.light_palette(PRIMARY,
                                                                               as_cmap=True),
                     vmax=1 if unit == "rate" else None,
