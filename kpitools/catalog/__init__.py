@@ -1,4 +1,4 @@
-"""The KPI catalog: every KPI kpitools knows, its bilingual names and definitions, and how to compute it.
+"""The KPI catalog: every KPI kpitools knows, its bilingual names and definitions, how to compute it.
 
 The catalog is data: ``kpis_*.yaml`` files beside this module, one per business theme. Each entry
 names the function that computes the KPI, the canonical tables it needs, its unit and direction,
@@ -42,8 +42,8 @@ __all__ = [
     "get_kpi",
     "kpi_series",
     "list_kpis",
-    "strategy_label",
     "strategy_ids",
+    "strategy_label",
 ]
 
 _HERE = Path(__file__).parent
@@ -140,7 +140,8 @@ def _load() -> dict[str, KPI]:
                 overlaps=tuple(raw.get("overlaps") or ()),
             )
             if kpi.id in kpis:
-                raise KpitoolsError(f"KPI id {kpi.id!r} appears twice in the catalog ({path.name}).")
+                raise KpitoolsError(
+                    f"KPI id {kpi.id!r} appears twice in the catalog ({path.name}).")
             kpis[kpi.id] = kpi
     return kpis
 
@@ -221,7 +222,8 @@ def _tables_of(data: Any) -> Mapping[str, Any]:
     if isinstance(tables, Mapping):
         return tables
     raise KpitoolsError(
-        f"expected a client (kpitools.load_client) or a dict of tables, got {type(data).__name__}.\n"
+        "expected a client (kpitools.load_client) or a dict of tables, got "
+        f"{type(data).__name__}.\n"
         "Hint: pass load_client('data/sample/shop') or {'orders': orders_df}."
     )
 
@@ -263,7 +265,8 @@ def compute_kpi(kpi_id: str, data: Any, period: str | Period | None = None, **kw
         if stages:
             args["stages"] = list(stages)
     if "period" in params:
-        args["period"] = None if period is None else parse_period(period, fiscal_year_start_month=fy)
+        args["period"] = (None if period is None
+                          else parse_period(period, fiscal_year_start_month=fy))
     elif period is not None:
         raise KpitoolsError(f"KPI '{kpi.id}' is not computed per period; call it without period.")
     memo = _MEMO.get()
