@@ -1,4 +1,4 @@
-"""The KPI catalog: every KPI kpitools knows, its bilingual names and definitions, how to compute it.
+"""The KPI catalog: every KPI kpitools knows, its names and definitions, and how to compute it.
 
 The catalog is data: ``kpis_*.yaml`` files beside this module, one per business theme. Each entry
 names the function that computes the KPI, the canonical tables it needs, its unit and direction,
