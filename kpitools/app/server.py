@@ -28,7 +28,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -226,66 +225,82 @@ def client_display_name(client_dir: str | os.PathLike[str], lang: str) -> str:
     return str(name) if name else folder.name
 
 
-@dataclass(frozen=True)
-class _Entry:
-    file: str
-    title: str
-    summary: str
-    href: str
-
-
-def render_landing(notebooks: list[Path], lang: str, client_name: str) -> str:
-    """The landing page (full HTML) in ``lang``: one link per notebook, opening it in ``lang``."""
+def _landing_context(notebooks: list[Path], lang: str, client_name: str) -> dict[str, object]:
+    """Values of the landing page in ``lang``, as plain JSON-able data (never template source)."""
     _check_lang(lang)
     data = _landing_data()
     known = data["notebooks"]
     entries = []
     for nb in notebooks:
         info = known.get(nb.stem, {})
-        title = info.get("title", {}).get(lang) or nb.stem.replace("_", " ")
-        summary = info.get("summary", {}).get(lang, "")
-        href = _page_path(nb.name, lang)
-        entries.append(_Entry(nb.name, title, summary, href))
+        entries.append(
+            {
+                "file": nb.name,
+                "title": info.get("title", {}).get(lang) or nb.stem.replace("_", " "),
+                "summary": info.get("summary", {}).get(lang, ""),
+                "href": _page_path(nb.name, lang),
+            }
+        )
     other = LANGUAGES[1 - LANGUAGES.index(lang)]
-    texts = {key: value[lang] for key, value in data["texts"].items()}
+    return {
+        "lang": lang,
+        "text": {key: value[lang] for key, value in data["texts"].items()},
+        "client_name": str(client_name),
+        "notebooks": entries,
+        "switch_href": _page_path(None, other),
+    }
+
+
+def render_landing(notebooks: list[Path], lang: str, client_name: str) -> str:
+    """The landing page (full HTML) in ``lang``: one link per notebook, opening it in ``lang``."""
+    context = _landing_context(notebooks, lang, client_name)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_HERE), autoescape=True, keep_trailing_newline=True
     )
-    return env.get_template("landing.html.j2").render(
-        lang=lang,
-        text=texts,
-        client_name=client_name,
-        notebooks=entries,
-        switch_href=_page_path(None, other),
-    )
+    return env.get_template("landing.html.j2").render(**context)
 
 
-def _write_template(share_dir: Path, notebooks: list[Path], lang: str, client_dir: Path) -> None:
-    """Write a Voilà template whose tree page is the landing page (both languages, ``?lang=``)."""
+def _write_template(share_dir: Path) -> None:
+    """Write the Voilà template whose tree page is the landing page (both languages, ``?lang=``).
+
+    Only files shipped with kpitools are written: the client's name and the notebook list reach
+    the page as template variables (see :func:`_voila_settings`), never as template source, so
+    nothing a client folder holds can be run by Jinja.
+    """
     template_dir = share_dir / "voila" / "templates" / TEMPLATE_NAME
     template_dir.mkdir(parents=True)
     (template_dir / "conf.json").write_text(json.dumps({"base_template": "lab"}), encoding="utf-8")
+    shutil.copyfile(_HERE / "landing.html.j2", template_dir / "landing.html.j2")
+    for name in ("tree-lab.html", "tree.html"):
+        shutil.copyfile(_HERE / "voila_tree.html.j2", template_dir / name)
+
+
+def _landing_variables(notebooks: list[Path], lang: str, client_dir: Path) -> dict[str, object]:
+    """The ``kpitools_landing`` template variable: one page of values per language."""
     pages = {
-        code: render_landing(notebooks, code, client_display_name(client_dir, code))
+        code: _landing_context(notebooks, code, client_display_name(client_dir, code))
         for code in LANGUAGES
     }
-    other = LANGUAGES[1 - LANGUAGES.index(lang)]
-    # Voilà renders the tree page with Jinja and passes the raw query string as `query`.
-    tree = (
-        f"{{%- if 'lang={other}' in (query or '').split('&') -%}}"
-        f"{{% raw %}}{pages[other]}{{% endraw %}}"
-        f"{{%- else -%}}{{% raw %}}{pages[lang]}{{% endraw %}}{{%- endif -%}}"
-    )
-    for name in ("tree-lab.html", "tree.html"):
-        (template_dir / name).write_text(tree, encoding="utf-8")
+    return {"lang": lang, "pages": pages}
 
 
-def _voila_command(root_dir: Path, host: str, port: int) -> list[str]:
+def _write_voila_config(config_dir: Path, settings: dict[str, object]) -> Path:
+    """Write ``voila.json`` (owner-only) holding ``settings``; return the folder."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path = config_dir / "voila.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(settings, handle, ensure_ascii=False)
+    return config_dir
+
+
+def _voila_command(root_dir: Path, host: str, port: int, config_dir: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
         "voila",
         str(root_dir),
+        f"--Voila.config_file_paths={config_dir}",
         "--no-browser",
         f"--port={port}",
         f"--Voila.ip={host}",
@@ -418,7 +433,7 @@ class WorkshopServer:
             self.log_path = self.work_dir / "voila.log"
             self._log_file = self.log_path.open("wb")
             self.process = subprocess.Popen(
-                _voila_command(root_dir, self.host, self.port),
+                _voila_command(root_dir, self.host, self.port, self.work_dir / "config"),
                 env=_voila_environment(self.work_dir),
                 cwd=root_dir,
                 stdin=subprocess.DEVNULL,
@@ -434,7 +449,8 @@ class WorkshopServer:
 
     def _prepare(self, work_dir: Path) -> Path:
         """Write the landing-page template and the parameterised copies; return Voilà's root."""
-        _write_template(work_dir / "share" / "jupyter", self.notebooks, self.lang, self.client_dir)
+        _write_template(work_dir / "share" / "jupyter")
+        _write_voila_config(work_dir / "config", self._voila_settings())
         root_dir = work_dir / "notebooks"
         for code in LANGUAGES:
             output_dir = work_dir / "output" / code
@@ -452,6 +468,13 @@ class WorkshopServer:
                     },
                 )
         return root_dir
+
+    def _voila_settings(self) -> dict[str, object]:
+        """Voilà's configuration: the landing page's values as template variables."""
+        landing = _landing_variables(self.notebooks, self.lang, self.client_dir)
+        return {
+            "Voila": {"tornado_settings": {"jinja_template_vars": {"kpitools_landing": landing}}},
+        }
 
     def _wait_ready(self, timeout: float) -> None:
         probe = build_url(_probe_host(self.host), self.port)
