@@ -9,7 +9,13 @@ straight at it.
 
 Voilà runs in its own process group with its log in a temporary folder; :meth:`WorkshopServer.stop`
 sends SIGTERM to that group (Voilà then shuts its kernels down), waits, and kills whatever is
-left, kernels included, so a Ctrl-C leaves no process behind.
+left, kernels included, so a Ctrl-C leaves no process behind. On Linux Voilà also gets SIGTERM
+when the process that started it dies, even by SIGKILL.
+
+Protection: every request needs a random token (in the printed URL; the first page visited sets
+a login cookie), and on a loopback address a request whose ``Host`` header names another machine
+is refused with 403 (DNS rebinding). The client's name and the notebook list reach the landing
+page as Jinja variables of Voilà's autoescaping environment, never as template source.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import errno
 import ipaddress
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -28,7 +35,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -37,6 +44,7 @@ import psutil
 import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
+from kpitools._process import die_with_parent
 from kpitools.app import LANGUAGES
 
 __all__ = [
@@ -59,6 +67,8 @@ READY_TIMEOUT_S = 90.0
 #: Seconds Voilà gets to shut its kernels down after SIGTERM before it is killed.
 STOP_TIMEOUT_S = 10.0
 _POLL_S = 0.25
+#: Random bytes in the access token (urlsafe base64: 43 characters).
+TOKEN_BYTES = 32
 #: Name of the Voilà template written at start-up (extends Voilà's "lab" template).
 TEMPLATE_NAME = "kpitools"
 _HERE = Path(__file__).resolve().parent
@@ -190,16 +200,27 @@ def _page_path(notebook: str | None, lang: str | None) -> str:
     return f"/voila/render/{quote(lang or LANGUAGES[0])}/{quote(notebook)}"
 
 
-def build_url(host: str, port: int, notebook: str | None = None, lang: str | None = None) -> str:
+def build_url(
+    host: str,
+    port: int,
+    notebook: str | None = None,
+    lang: str | None = None,
+    token: str | None = None,
+) -> str:
     """The address of the landing page (``?lang=``) or of a notebook's copy in ``lang``.
+
+    With ``token`` the address logs the browser in (as Jupyter's printed URL does).
 
     >>> build_url("127.0.0.1", 8866, "01_smart_goals.ipynb", "en")
     'http://127.0.0.1:8866/voila/render/en/01_smart_goals.ipynb'
-    >>> build_url("::1", 8866, lang="en")
-    'http://[::1]:8866/?lang=en'
+    >>> build_url("::1", 8866, lang="en", token="abc")
+    'http://[::1]:8866/?lang=en&token=abc'
     """
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}{_page_path(notebook, lang)}"
+    path = _page_path(notebook, lang)
+    if token:
+        path += ("&" if "?" in path else "?") + urlencode({"token": token})
+    return f"http://{shown}:{port}{path}"
 
 
 def client_display_name(client_dir: str | os.PathLike[str], lang: str) -> str:
@@ -407,6 +428,8 @@ class WorkshopServer:
         else:
             _check_port_free(self.host, port)
         self.port = port
+        #: Secret that every request must carry (in the URL once, then as a login cookie).
+        self.token = secrets.token_urlsafe(TOKEN_BYTES)
         self.process: subprocess.Popen[bytes] | None = None
         self.work_dir: Path | None = None
         self.log_path: Path | None = None
@@ -417,11 +440,11 @@ class WorkshopServer:
     def url(self) -> str:
         """The address to open (landing page or the chosen notebook)."""
         name = self.notebook.name if self.notebook is not None else None
-        return build_url(self.host, self.port, name, self.lang)
+        return build_url(self.host, self.port, name, self.lang, self.token)
 
     def url_for(self, notebook: str | None = None, lang: str | None = None) -> str:
         """Address of another page: the landing page, or a notebook (file name) in ``lang``."""
-        return build_url(self.host, self.port, notebook, lang)
+        return build_url(self.host, self.port, notebook, lang, self.token)
 
     def start(self, timeout: float = READY_TIMEOUT_S) -> str:
         """Start Voilà and wait (at most ``timeout`` s) until it answers; return :attr:`url`."""
@@ -440,6 +463,7 @@ class WorkshopServer:
                 stdout=self._log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=partial(die_with_parent, signal.SIGTERM, os.getpid()),
             )
             self._wait_ready(timeout)
         except BaseException:
@@ -470,14 +494,25 @@ class WorkshopServer:
         return root_dir
 
     def _voila_settings(self) -> dict[str, object]:
-        """Voilà's configuration: the landing page's values as template variables."""
+        """Voilà's configuration: token, Host-header check and the landing page's values.
+
+        On a loopback address jupyter_server's Host check is switched on
+        (``allow_remote_access=False``): a request whose ``Host`` header is neither a loopback
+        address nor ``localhost`` gets 403, so a web page cannot reach the app through DNS
+        rebinding. Bound to another address (``--host``) the check would refuse the address
+        itself, so, as in Jupyter, only the token protects it there.
+        """
         landing = _landing_variables(self.notebooks, self.lang, self.client_dir)
-        return {
-            "Voila": {"tornado_settings": {"jinja_template_vars": {"kpitools_landing": landing}}},
+        tornado_settings = {
+            "allow_remote_access": not is_loopback(self.host),
+            "local_hostnames": ["localhost"],
+            "jinja_template_vars": {"kpitools_landing": landing},
         }
+        return {"Voila": {"token": self.token, "tornado_settings": tornado_settings}}
 
     def _wait_ready(self, timeout: float) -> None:
         probe = build_url(_probe_host(self.host), self.port)
+        request = urllib.request.Request(probe, headers={"Authorization": f"token {self.token}"})
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -487,7 +522,7 @@ class WorkshopServer:
                     f"Voilà stopped at start-up (exit code {self.process.returncode}):\n"
                     f"{self.log_tail()}\nHint: the lines above say why."
                 )
-            with contextlib.suppress(OSError), opener.open(probe, timeout=2) as response:
+            with contextlib.suppress(OSError), opener.open(request, timeout=2) as response:
                 if response.status == 200:
                     return
             time.sleep(_POLL_S)
