@@ -46,6 +46,7 @@ import yaml
 from kpitools._errors import KpitoolsError, did_you_mean
 from kpitools._process import die_with_parent
 from kpitools.app import LANGUAGES
+from kpitools.io._yaml import ClientYamlError, load_client_yaml
 
 __all__ = [
     "LOOPBACK_HOST",
@@ -234,11 +235,11 @@ def client_display_name(client_dir: str | os.PathLike[str], lang: str) -> str:
             "`kpitools new-client` creates one."
         )
     try:
-        config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
+        config = load_client_yaml(config_file) or {}
+    except ClientYamlError as exc:
         raise KpitoolsError(
-            f"{str(config_file)!r} is not valid YAML ({exc}). "
-            "Hint: `kpitools check-data` shows the problem."
+            f"{str(config_file)!r} {exc.problem}. "
+            "Hint: `kpitools check-data` lists every problem of the client folder."
         ) from None
     name = config.get("name") if isinstance(config, dict) else None
     if isinstance(name, dict):

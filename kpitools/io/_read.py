@@ -139,6 +139,11 @@ def _read_bytes(source: object) -> tuple[bytes, str]:
             "is a folder, not a file",
             "name one file: a .csv, .tsv, .xlsx or .parquet export.",
         )
+    if path.exists() and not path.is_file():
+        raise _fail(
+            "is not a regular file (a device, pipe or socket), not a data file",
+            "name one exported table: a .csv, .tsv, .xlsx or .parquet file.",
+        )
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -298,7 +303,8 @@ def _sheet_records(worksheet, max_row: int | None = None) -> list[tuple[int, lis
         return [
             (i, list(cells))
             for i, cells in enumerate(
-                worksheet.iter_rows(min_row=1, max_row=max_row, values_only=True), 1)
+                worksheet.iter_rows(min_row=1, max_row=max_row, values_only=True), 1
+            )
         ]
 
 

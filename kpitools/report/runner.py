@@ -153,11 +153,11 @@ def _client_language(client_dir: Path) -> str:
 
     A broken client.yml is not reported here: the run itself fails on it, alone.
     """
-    import yaml
+    from kpitools.io._yaml import load_client_yaml
 
     try:
-        config = yaml.safe_load((client_dir / "client.yml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        config = load_client_yaml(client_dir / "client.yml")
+    except (OSError, KpitoolsError):
         return LANGS[0]
     language = config.get("language") if isinstance(config, dict) else None
     return language if language in LANGS else LANGS[0]
