@@ -18,6 +18,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import warnings
 import zipfile
 from collections.abc import Collection
@@ -47,6 +48,8 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls / .doc
+#: A formula cell in sheet XML whose value is empty or missing: ``<f>A2*2</f><v/></c>``.
+_UNSAVED_FORMULA = re.compile(rb"<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
 
 
 class ReadError(Exception):
@@ -248,7 +251,35 @@ def _text_records(text: str, suffix: str) -> list[tuple[int, list[object]]]:
             f"is not a valid delimited text file (row {row_number + 1}: {exc})",
             "check for an unmatched quote character, or export the table again.",
         ) from None
+    # A quote that never closes swallows the rest of the file into the last record's last cell;
+    # only then is the (slower) strict pass needed.
+    if records and any(isinstance(c, str) and ("\n" in c or "\r" in c) for c in records[-1][1]):
+        _check_quotes_close(text, delimiter)
     return records
+
+
+def _check_quotes_close(text: str, delimiter: str) -> None:
+    """Refuse a file in which a quote opens a value that never closes.
+
+    The lenient reader would return everything after such a quote, to the end of the file, as
+    one cell, and the problem would then show up as one strange value (a 3-line "amount").
+    A strict pass finds it and says which line opens the value; nothing of the file is quoted.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 1
+    try:
+        for _ in reader:
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            return  # other strict complaints are left to the lenient reader, as before
+        last = reader.line_num
+        raise _fail(
+            f'line {start}: a quote character (") opens a value that never closes, so lines '
+            f"{start}–{last} would be read as a single value",
+            f'find the lone " on line {start} of the file (or close it with a second "), or '
+            "export the table again.",
+        ) from None
 
 
 def _excel_records(
@@ -294,7 +325,49 @@ def _excel_records(
         records = _sheet_records(book[name])
     finally:
         book.close()
+    if _has_unsaved_formulas(data):
+        _mark_unsaved_formulas(data, name, records)
     return records
+
+
+@dataclass(frozen=True)
+class _UnsavedFormula:
+    """A formula cell whose result was never saved (the file was not opened in Excel since)."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return self.formula
+
+
+def _has_unsaved_formulas(data: bytes) -> bool:
+    """Quick look at the sheets' XML: is there a formula cell without a saved value?"""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(
+                _UNSAVED_FORMULA.search(archive.read(info))
+                for info in archive.infolist()
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+            )
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return False
+
+
+def _mark_unsaved_formulas(data: bytes, sheet: str, records: list) -> None:
+    """Put an :class:`_UnsavedFormula` where ``records`` has None and the sheet has a formula."""
+    import openpyxl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        try:
+            rows = book[sheet].iter_rows(min_row=1, values_only=True)
+            for (_, cells), formulas in zip(records, rows, strict=False):
+                for j, value in enumerate(formulas[: len(cells)]):
+                    if cells[j] is None and isinstance(value, str) and value.startswith("="):
+                        cells[j] = _UnsavedFormula(value)
+        finally:
+            book.close()
 
 
 def _sheet_records(worksheet, max_row: int | None = None) -> list[tuple[int, list[object]]]:
@@ -401,6 +474,7 @@ def _records_to_table(
             )
         )
     padded = [list(cells[:width]) + [None] * (width - len(cells)) for cells in body]
+    problems.extend(_unsaved_formula_problems(padded, numbers, headers))
     frame = pd.DataFrame(padded, columns=range(width), dtype=object)
     frame = frame.replace({"": None})
     unnamed = [i for i, c in enumerate(header_cells[:width]) if c is None or not str(c).strip()]
@@ -408,6 +482,34 @@ def _records_to_table(
     frame = frame.iloc[:, keep]
     frame.columns = [headers[i] for i in keep]
     return RawTable(frame, np.asarray(numbers, dtype=int), header_number, problems=problems)
+
+
+def _unsaved_formula_problems(
+    padded: list[list[object]], numbers: list[int], headers: list[str]
+) -> list[Problem]:
+    """One problem per column holding formulas without a saved result; cells become the formula.
+
+    kpitools reads the results Excel saves and does not calculate formulas, so such a cell is
+    not empty: it is a formula whose result is missing, and the message says so.
+    """
+    found: dict[int, list[tuple[int, str]]] = {}
+    for row_number, cells in zip(numbers, padded, strict=True):
+        for j, cell in enumerate(cells):
+            if isinstance(cell, _UnsavedFormula):
+                found.setdefault(j, []).append((row_number, cell.formula))
+                cells[j] = cell.formula
+    return [
+        Problem(
+            f"{len(cells)} formula cell{'s' if len(cells) > 1 else ''} without a saved result",
+            column=headers[j],
+            rows=tuple(n for n, _ in cells),
+            values=tuple(f for _, f in cells[:5]),
+            hint="open the file in Excel and save it (Excel then stores each formula's "
+            "result, which kpitools reads; it does not calculate formulas), or export the "
+            "sheet as CSV.",
+        )
+        for j, cells in sorted(found.items())
+    ]
 
 
 def _header_names(cells: list[object]) -> list[str]:
