@@ -20,7 +20,7 @@ import io
 import os
 import warnings
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +47,9 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls / .doc
+#: ``delimiter=`` value for columns separated by runs of blanks (the CDNOW master file).
+WHITESPACE = "whitespace"
+Record = tuple[int, list[object]]
 
 
 class ReadError(Exception):
@@ -85,12 +88,19 @@ def read_raw(
     known_headers: Collection[str] = (),
     skip_comment_rows: bool = False,
     stop_at_blank_row: bool = False,
+    delimiter: str | None = None,
+    names: Sequence[str | None] | None = None,
+    tables: Callable[[list[Record]], tuple[list[Record], list[Problem]]] | None = None,
 ) -> RawTable:
     """Read ``source`` into a :class:`RawTable`; raise :class:`ReadError` when it cannot be read.
 
     ``known_headers`` are normalised column names (see ``normalize_header``) used to find the
     header row; ``skip_comment_rows`` drops rows starting with ``#`` anywhere (GA4), and
     ``stop_at_blank_row`` ends the table at its first blank row (report footers).
+    ``delimiter`` overrides sniffing (``"whitespace"`` splits on runs of spaces and tabs, as in
+    the CDNOW master file); ``names`` are the column names of a file without a header row
+    (``None`` leaves a column out); ``tables`` picks one table out of a file holding several
+    (GA4 downloads, see :mod:`kpitools.io._ga4`).
     """
     if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
         raise _fail(
@@ -117,10 +127,20 @@ def read_raw(
         used_encoding = None
     else:
         text, used_encoding = _decode(data, encoding)
-        records = _text_records(text, suffix)
-    raw = _records_to_table(
-        records, header_row, known_headers, skip_comment_rows, stop_at_blank_row
-    )
+        records = _text_records(text, suffix, delimiter)
+    picked: list[Problem] = []
+    if tables is not None:
+        records, picked = tables(records)
+        errors = [p for p in picked if p.severity == "error"]
+        if errors:
+            raise ReadError(errors[0])
+    if names is not None:
+        raw = _named_table(records, names)
+    else:
+        raw = _records_to_table(
+            records, header_row, known_headers, skip_comment_rows, stop_at_blank_row
+        )
+    raw.problems.extend(picked)
     raw.encoding = used_encoding
     return raw
 
@@ -229,8 +249,12 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
     return best
 
 
-def _text_records(text: str, suffix: str) -> list[tuple[int, list[object]]]:
-    delimiter = _sniff_delimiter(text, suffix)
+def _text_records(
+    text: str, suffix: str, delimiter: str | None = None
+) -> list[tuple[int, list[object]]]:
+    if delimiter == WHITESPACE:
+        return [(n, line.split()) for n, line in enumerate(text.splitlines(), 1)]
+    delimiter = delimiter or _sniff_delimiter(text, suffix)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[tuple[int, list[object]]] = []
     row_number = 0
@@ -298,7 +322,8 @@ def _sheet_records(worksheet, max_row: int | None = None) -> list[tuple[int, lis
         return [
             (i, list(cells))
             for i, cells in enumerate(
-                worksheet.iter_rows(min_row=1, max_row=max_row, values_only=True), 1)
+                worksheet.iter_rows(min_row=1, max_row=max_row, values_only=True), 1
+            )
         ]
 
 
@@ -402,6 +427,31 @@ def _records_to_table(
     frame = frame.iloc[:, keep]
     frame.columns = [headers[i] for i in keep]
     return RawTable(frame, np.asarray(numbers, dtype=int), header_number, problems=problems)
+
+
+def _named_table(records: list[Record], names: Sequence[str | None]) -> RawTable:
+    """A file without a header row: every non-blank row is data, columns named by ``names``."""
+    body = [(n, cells) for n, cells in records if not _is_blank(cells)]
+    width = len(names)
+    problems: list[Problem] = []
+    odd = [(n, len(cells)) for n, cells in body if len(cells) != width]
+    if odd:
+        problems.append(
+            Problem(
+                f"{len(odd)} rows do not have {width} cells, one per name in names",
+                rows=tuple(n for n, _ in odd),
+                values=tuple(k for _, k in odd[:5]),
+                hint="give one name per column of the file (null for a column to leave out), "
+                "and check the delimiter.",
+            )
+        )
+    padded = [list(cells[:width]) + [None] * (width - len(cells)) for _, cells in body]
+    frame = pd.DataFrame(padded, columns=range(width), dtype=object).replace({"": None})
+    keep = [i for i, name in enumerate(names) if name]
+    frame = frame.iloc[:, keep]
+    frame.columns = [str(names[i]) for i in keep]
+    rows = np.asarray([n for n, _ in body], dtype=int)
+    return RawTable(frame.reset_index(drop=True), rows, 0, problems=problems)
 
 
 def _header_names(cells: list[object]) -> list[str]:
