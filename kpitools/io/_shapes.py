@@ -81,6 +81,7 @@ CANCELLATION_PREFIX = "C"
 #: Private working columns a preset may map export headers to (never in the canonical table).
 FINANCIAL_STATUS, CANCELLED_AT, REFUNDED = "_financial_status", "_cancelled_at", "_refunded"
 PIPELINE, UNIT_PRICE, LINE_VALUE = "_pipeline", "_unit_price", "_line_value"
+TAXES, TOTAL, SHIPPING = "_taxes", "_total", "_shipping"
 _MONEY_TOLERANCE = 0.005
 
 
@@ -239,7 +240,8 @@ class Shape:
             names = list(dict.fromkeys(pairs.tolist()))
             problems.append(
                 Problem(
-                    f"{len(positions)} deals have a stage whose outcome is not known: {names[:5]}",
+                    f"{_count(len(positions), 'deal')} with a stage whose outcome is not known: "
+                    f"{names[:5]}",
                     column="stage",
                     rows=tuple(int(r) for r in rows[positions]),
                     values=tuple(pairs.tolist()[:5]),
@@ -330,8 +332,8 @@ class Shape:
                 rows,
                 [
                     Problem(
-                        f"{len(positions)} cancellation invoices (C-prefixed or with a negative "
-                        f"total, {value:,.2f} in all)",
+                        f"{_count(len(positions), 'cancellation invoice')} (C-prefixed or with "
+                        f"a negative total, {value:,.2f} in all)",
                         column="order_id",
                         rows=tuple(int(r) for r in rows[positions]),
                         values=shown,
@@ -345,8 +347,8 @@ class Shape:
             rows[keep],
             [
                 Problem(
-                    f"{len(positions)} cancellation invoices left out (returns: exclude; "
-                    f"{value:,.2f} cancelled in all): revenue is counted before returns",
+                    f"{_count(len(positions), 'cancellation invoice')} left out (returns: "
+                    f"exclude; {value:,.2f} cancelled in all): revenue is counted before returns",
                     column="order_id",
                     rows=tuple(int(r) for r in rows[positions]),
                     values=shown,
@@ -379,7 +381,7 @@ class Shape:
             refunded = float(frame.loc[partly, REFUNDED].fillna(0).sum())
             problems.append(
                 Problem(
-                    f"{len(positions)} partly refunded orders kept at their full subtotal "
+                    f"{_count(len(positions), 'partly refunded order')} kept at full subtotal "
                     f"({refunded:,.2f} refunded in all, undated, goods + shipping + tax)",
                     column="order_id",
                     rows=tuple(int(r) for r in rows[positions]),
@@ -396,8 +398,8 @@ class Shape:
         if self.refunds == "keep":
             problems.append(
                 Problem(
-                    f"{len(positions)} refunded, voided or cancelled orders counted as sales "
-                    "(refunds: keep)",
+                    f"{_count(len(positions), 'refunded, voided or cancelled order')} counted "
+                    "as sales (refunds: keep)",
                     column="order_id",
                     rows=tuple(int(r) for r in rows[positions]),
                     values=shown,
@@ -409,7 +411,7 @@ class Shape:
         keep = ~reversed_.to_numpy()
         problems.append(
             Problem(
-                f"{len(positions)} refunded, voided or cancelled orders left out "
+                f"{_count(len(positions), 'refunded, voided or cancelled order')} left out "
                 "(refunds: exclude, as in Shopify's sales report)",
                 column="order_id",
                 rows=tuple(int(r) for r in rows[positions]),
@@ -422,21 +424,33 @@ class Shape:
 
     def apply_guests(
         self, frame: pd.DataFrame, rows: np.ndarray
-    ) -> tuple[pd.DataFrame, list[Problem], bool]:
-        """Orders without a customer; returns (frame, problems, blank customers allowed)."""
-        if "customer_id" not in frame.columns or self.guests == "error":
-            return frame, [], False
+    ) -> tuple[pd.DataFrame, list[Problem]]:
+        """Orders without a customer, handled by the ``guests`` policy."""
+        if "customer_id" not in frame.columns:
+            return frame, []
         guests = frame["customer_id"].isna()
         if not guests.any():
-            return frame, [], True
+            return frame, []
         positions = np.flatnonzero(guests.to_numpy())
         where = tuple(int(r) for r in rows[positions])
+        n = len(positions)
+        if self.guests == "error":
+            return frame, [
+                Problem(
+                    f"{_count(n, 'empty cell')} in a required column",
+                    column="customer_id",
+                    rows=where,
+                    hint="fill the customer, or, if these are guest orders, set a policy in "
+                    "client.yml: guests: exclude_from_customer_kpis (kept in revenue, left out "
+                    "of customer KPIs) or guests: own_customer (one customer per guest order).",
+                )
+            ]
         if self.guests == "own_customer" and "order_id" in frame.columns:
             own = GUEST_PREFIX + frame["order_id"].astype(str)
             frame = frame.assign(customer_id=frame["customer_id"].where(~guests, own))
             message = (
-                f"{len(positions)} orders without a customer (guests) count as one customer "
-                "each (guests: own_customer)"
+                f"{_count(n, 'order')} without a customer (guests) count as one customer each "
+                "(guests: own_customer)"
             )
             hint = (
                 "set guests: exclude_from_customer_kpis in client.yml to keep them out of "
@@ -444,15 +458,42 @@ class Shape:
             )
         else:
             message = (
-                f"{len(positions)} orders without a customer (guests): kept in revenue, left out "
-                "of customer KPIs (guests: exclude_from_customer_kpis)"
+                f"{_count(n, 'order')} without a customer (guests): kept in revenue, left out of "
+                "customer KPIs (guests: exclude_from_customer_kpis)"
             )
             hint = "set guests: own_customer in client.yml to count each guest order as a customer."
-        return (
-            frame,
-            [Problem(message, column="customer_id", rows=where, severity="warning", hint=hint)],
-            True,
-        )
+        return frame, [
+            Problem(message, column="customer_id", rows=where, severity="warning", hint=hint)
+        ]
+
+    def tax_inclusive(self, frame: pd.DataFrame, rows: np.ndarray) -> list[Problem]:
+        """Warn when Shopify totals show tax-inclusive prices (Total = Subtotal + Shipping)."""
+        needed = (TAXES, TOTAL, SHIPPING, "amount")
+        if not all(c in frame.columns for c in needed):
+            return []
+        subtotal = frame["amount"] - frame["discount"] if "discount" in frame.columns else 0.0
+        taxes, total, shipping = (parse_numbers(frame[c])[0] for c in (TAXES, TOTAL, SHIPPING))
+        inclusive = (taxes > 0) & ((total - subtotal - shipping).abs() < _MONEY_TOLERANCE)
+        if not inclusive.any():
+            return []
+        positions = np.flatnonzero(inclusive.to_numpy())
+        return [
+            Problem(
+                f"{_count(len(positions), 'order')} price taxes in (Total = Subtotal + Shipping): "
+                f"their amounts include the tax ({float(taxes[inclusive].sum()):,.2f} in all, "
+                "shipping tax included)",
+                column="amount",
+                rows=tuple(int(r) for r in rows[positions]),
+                values=tuple(frame["order_id"].iloc[positions[:5]].tolist()),
+                severity="warning",
+                hint="the orders table expects amounts without tax; compare revenue with the "
+                "client's figures before and after tax.",
+            )
+        ]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _normalised(maps: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:

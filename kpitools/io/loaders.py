@@ -252,10 +252,11 @@ def _to_canonical(
         problems.extend(found)
         typed, rows, found = shape.apply_refunds(typed, rows)
         problems.extend(found)
-    typed, found, guests_allowed = shape.apply_guests(typed, rows)
-    problems.extend(found)
+        problems.extend(shape.tax_inclusive(typed, rows))
+        typed, found = shape.apply_guests(typed, rows)
+        problems.extend(found)
     present = set(typed.columns)
-    if guests_allowed:
+    if spec.name == "orders":  # empty customers are reported by the guests policy above
         present.discard("customer_id")
     frame = complete(typed, spec)
     problems.extend(check(frame, spec, rows, present, today=today, reported=parse_problems))
