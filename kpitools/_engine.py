@@ -135,7 +135,14 @@ def _cached_memtable(df: pd.DataFrame) -> ir.Table:
 
 
 def _arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Drop the index so Ibis sees only columns (a RangeIndex costs nothing to drop)."""
+    """Drop the index so Ibis sees only columns (a RangeIndex costs nothing to drop).
+
+    ``attrs`` are dropped too (on a shallow copy): a loaded table's warnings are Problem objects,
+    which Arrow cannot store as schema metadata.
+    """
+    if df.attrs:
+        df = df.copy(deep=False)
+        df.attrs = {}
     if isinstance(df.index, pd.RangeIndex):
         return df
     return df.reset_index(drop=True)

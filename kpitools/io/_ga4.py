@@ -18,9 +18,9 @@ A "Reports snapshot" or report download (Share → Download file → CSV) looks 
 Each table is read with the start date of the ``#`` block above it. Time series index rows by
 ``Nth day`` / ``Nth week`` (``0000`` = the start date) instead of a date; they are turned into
 calendar dates (week N is dated on its first day). :class:`TablePicker` chooses the table to
-load: the one named by ``report_table`` (its title, i.e. the last ``#`` line above it that is
-not a rule, account, property or date line; or its number from 1), otherwise the first table
-whose columns cover what the canonical table requires. When none fits, the error lists every
+load: the one named by ``report_table`` (its title, i.e. the first line of the ``#`` block above
+it that is not a rule, account, property or date line; or its number from 1), otherwise the first
+table whose columns cover what the canonical table requires. When none fits, the error lists every
 table with its columns.
 """
 
@@ -83,15 +83,24 @@ def split_tables(records: list[Record]) -> list[Ga4Table]:
     current: Ga4Table | None = None
     title: str | None = None
     start: dt.date | None = None
+    in_block = False
     for number, cells in records:
         comment = _comment_text(cells)
         if comment is not None:
+            if not in_block:  # a new "#" block: its first plain line is the report's name
+                in_block, block_titled = True, False
             current = None
             if match := _START.match(comment):
                 start = dt.datetime.strptime(match.group(1), "%Y%m%d").date()
-            elif comment and not _END.match(comment) and not _NOT_A_TITLE.match(comment.lower()):
-                title = comment
+            elif (
+                comment
+                and not block_titled
+                and not _END.match(comment)
+                and not _NOT_A_TITLE.match(comment.lower())
+            ):
+                title, block_titled = comment, True
             continue
+        in_block = False
         if _blank(cells):
             current = None
             continue
