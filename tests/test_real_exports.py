@@ -493,3 +493,74 @@ def test_report_section_shows_the_model_error_cause_and_hint(tmp_path):
     assert "no customer made a repeat purchase" in paragraph
     assert "Hint: use a longer observation window" in paragraph
     assert "problem(s) in the customer summary:" in paragraph
+
+
+RETAIL_COLUMNS = {
+    "InvoiceNo": "order_id",
+    "CustomerID": "customer_id",
+    "InvoiceDate": "order_date",
+    "Quantity": "quantity",
+}
+
+
+def test_returns_net_against_the_customers_earlier_purchase():
+    # A1/A2/C1–C3 are made up; 581483 / C581484 are the UCI data set's largest order and its
+    # cancellation (80,995 × 2.08 = 168,469.60), as they appear in the data set.
+    text = (
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "A1,X,x,10,2011-01-03 10:00:00,2.0,C1,UK\n"
+        "A1,Y,y,1,2011-01-03 10:00:00,5.0,C1,UK\n"
+        "A2,X,x,3,2011-01-05 10:00:00,2.0,,UK\n"
+        "C1,X,x,-4,2011-01-06 10:00:00,2.0,C1,UK\n"
+        "C2,Z,z,-1,2011-01-06 10:00:00,9.0,C1,UK\n"
+        '581483,23843,"PAPER CRAFT , LITTLE BIRDIE",80995,2011-12-09 09:15:00,2.08,16446.0,'
+        "United Kingdom\n"
+        'C581484,23843,"PAPER CRAFT , LITTLE BIRDIE",-80995,2011-12-09 09:27:00,2.08,16446.0,'
+        "United Kingdom\n"
+    )
+    orders = load_orders(
+        text.encode(),
+        columns=RETAIL_COLUMNS,
+        line_items={"unit_price": "UnitPrice", "item": "StockCode"},
+        returns="net",
+        guests="exclude_from_customer_kpis",
+    ).set_index("order_id")
+    # A1: 10 × 2 + 1 × 5 = 25, less C1's 4 × 2 = 8 → 17 (7 units); C2's item Z was never bought
+    assert orders["amount"].to_dict() == {"A1": 17.0, "A2": 6.0, "581483": 0.0}
+    assert orders.loc["A1", "quantity"] == 7.0
+    warnings = _messages(orders.attrs["kpitools_warnings"])
+    assert warnings[0].startswith(
+        "column 'order_id': 2 cancelled lines netted against the customer's latest earlier "
+        "purchase of the same item (returns: net; 168,477.60 in all"
+    )
+    assert warnings[1].startswith(
+        "column 'order_id': 1 cancelled line with no earlier purchase of the same item by the "
+        "same customer in the file, left out (9.00 in all) (row 6: 'C2')"
+    )
+
+
+def test_returns_net_on_the_uci_rows(uci_raw):
+    orders = load_orders(
+        UCI,
+        columns=RETAIL_COLUMNS,
+        line_items={"unit_price": "UnitPrice", "item": "StockCode"},
+        returns="net",
+        guests="exclude_from_customer_kpis",
+    )
+    # none of the 3 cancelled invoices (9 lines) has its purchase in this one-morning extract
+    cancelled = uci_raw[uci_raw["InvoiceNo"].str.startswith("C")]
+    assert len(cancelled) == 9
+    assert _messages(orders.attrs["kpitools_warnings"])[0].startswith(
+        "column 'order_id': 9 cancelled lines with no earlier purchase of the same item by the "
+        "same customer in the file, left out (173.63 in all)"
+    )
+    assert revenue(orders) == pytest.approx(
+        uci_raw.loc[~uci_raw["InvoiceNo"].str.startswith("C"), "value"].sum()
+    )
+
+
+def test_returns_net_needs_the_item_column():
+    with pytest.raises(KpitoolsError, match=r"returns: net needs line_items: \{unit_price"):
+        load_orders(
+            UCI, columns=RETAIL_COLUMNS, line_items={"unit_price": "UnitPrice"}, returns="net"
+        )

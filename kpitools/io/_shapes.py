@@ -16,12 +16,16 @@ Options (keys of a table entry in client.yml, or keyword arguments of the loader
     own customer ``guest:<order_id>`` (every guest counts as a new, one-time customer).
 ``returns`` (line-item files with cancellation invoices, e.g. UCI Online Retail)
     An invoice is a cancellation when its number starts with ``C`` or its line total is negative.
-    ``exclude`` (default): cancellations are left out (sales are counted before returns);
-    ``error``: a cancellation is an error.
+    ``exclude`` (default): cancellations are left out (sales are counted before returns).
+    ``net`` (needs ``line_items: {item: <product code header>}``): each cancelled line reduces
+    the same customer's latest earlier purchase of the same item, on that purchase's date
+    (cancellations do not say which invoice they reverse); a cancelled line without such a
+    purchase in the file is left out and reported. ``error``: a cancellation is an error.
 ``line_items``
     The file has one row per line: ``{unit_price: <header>}`` makes ``amount`` = Σ quantity ×
-    unit price per ``order_id``; ``{key: <canonical column>}`` groups on another column. Other
-    columns take the first non-empty value of the order.
+    unit price per ``order_id``; ``{item: <header>}`` names the product code (for ``returns:
+    net``); ``{key: <canonical column>}`` groups on another column. Other columns take the first
+    non-empty value of the order.
 ``stages`` (deals)
     Stage name → outcome (``won``/``lost``/``open``), per pipeline: ``{Sales Pipeline: {Signed:
     won}}``, or for every pipeline at once: ``{Signed: won}``. Wins over the preset's map.
@@ -53,7 +57,7 @@ __all__ = ["SHAPE_OPTIONS", "Shape", "combine_rows"]
 CHOICES: dict[str, tuple[str, ...]] = {
     "refunds": ("exclude", "keep"),
     "guests": ("error", "exclude_from_customer_kpis", "own_customer"),
-    "returns": ("exclude", "error"),
+    "returns": ("exclude", "net", "error"),
     "order_ids": ("generate",),
 }
 #: Every option this module understands (client.yml table entries accept them all).
@@ -80,7 +84,7 @@ ROW_ID_PREFIX = "row-"
 CANCELLATION_PREFIX = "C"
 #: Private working columns a preset may map export headers to (never in the canonical table).
 FINANCIAL_STATUS, CANCELLED_AT, REFUNDED = "_financial_status", "_cancelled_at", "_refunded"
-PIPELINE, UNIT_PRICE, LINE_VALUE = "_pipeline", "_unit_price", "_line_value"
+PIPELINE, UNIT_PRICE, LINE_VALUE, ITEM = "_pipeline", "_unit_price", "_line_value", "_item"
 TAXES, TOTAL, SHIPPING = "_taxes", "_total", "_shipping"
 _MONEY_TOLERANCE = 0.005
 
@@ -131,12 +135,17 @@ class Shape:
                 also = f" (did you mean '{guess}'?)" if guess else ""
                 messages.append(f"{key}: '{value}' is not one of {list(allowed)}{also}")
         line_items = values.get("line_items") or {}
-        if not isinstance(line_items, Mapping) or set(line_items) - {"unit_price", "key"}:
+        if not isinstance(line_items, Mapping) or set(line_items) - {"unit_price", "key", "item"}:
             messages.append(
                 "line_items must be a mapping with unit_price: <header> and optionally "
-                "key: <canonical column>"
+                "item: <header of the product code> and key: <canonical column>"
             )
             line_items = {}
+        if values.get("returns") == "net" and not (line_items or {}).get("item"):
+            messages.append(
+                "returns: net needs line_items: {unit_price: <header>, item: <header of the "
+                "product code>} to find the purchase each cancelled line reverses"
+            )
         stages = _stage_maps(values.get("stages"), messages)
         delimiter = values.get("delimiter")
         if delimiter is not None and delimiter != "whitespace" and len(str(delimiter)) != 1:
@@ -174,20 +183,28 @@ class Shape:
         self, renamed: pd.DataFrame, raw: pd.DataFrame
     ) -> tuple[pd.DataFrame, list[Problem]]:
         """Add export columns the options name (``line_items.unit_price``) as working columns."""
-        header = self.line_items.get("unit_price")
-        if header is None or UNIT_PRICE in renamed.columns:
-            return renamed, []
+        wanted = {
+            UNIT_PRICE: ("unit_price", "unit price", "price per unit"),
+            ITEM: ("item", "item", "product code"),
+        }
         by_key = {normalize_header(h): h for h in reversed(list(raw.columns))}
-        if normalize_header(header) not in by_key:
-            return renamed, [
-                Problem(
-                    f"line_items names the unit price column '{header}', which is not in the "
-                    f"file. Columns present: {list(raw.columns)}",
-                    hint="set line_items: {unit_price: <header of the price per unit>}.",
+        out, problems = renamed.reset_index(drop=True), []
+        for target, (option, label, what) in wanted.items():
+            header = self.line_items.get(option)
+            if header is None or target in out.columns:
+                continue
+            if normalize_header(header) not in by_key:
+                problems.append(
+                    Problem(
+                        f"line_items names the {label} column '{header}', which is not in the "
+                        f"file. Columns present: {list(raw.columns)}",
+                        hint=f"set line_items: {{{option}: <header of the {what}>}}.",
+                    )
                 )
-            ]
-        column = raw[by_key[normalize_header(header)]].reset_index(drop=True)
-        return renamed.reset_index(drop=True).assign(**{UNIT_PRICE: column}), []
+                continue
+            column = raw[by_key[normalize_header(header)]].reset_index(drop=True)
+            out = out.assign(**{target: column})
+        return out, problems
 
     def generate_order_ids(self, frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
         """``order_ids: generate``: one order per row, numbered by its spreadsheet row."""
@@ -305,6 +322,76 @@ class Shape:
             discount=discount.where(usable, 0.0),
         ), []
 
+    def net_returns(
+        self, lines: pd.DataFrame, rows: np.ndarray
+    ) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
+        """``returns: net``: each cancelled line reduces the customer's latest earlier purchase
+        of the same item (line level, before lines become orders); unmatched ones are left out.
+        """
+        if self.returns != "net" or ITEM not in lines.columns or LINE_VALUE not in lines.columns:
+            return lines, rows, []
+        cancel = _cancellation_ids(lines["order_id"])
+        if not cancel.any():
+            return lines, rows, []
+        frame = lines.assign(_line=np.arange(len(lines)), _at=lines["order_date"])
+        if "quantity" not in frame.columns:
+            frame = frame.assign(quantity=1.0)
+        sales = frame[~cancel & frame["_at"].notna() & frame["customer_id"].notna()]
+        returns = frame[cancel & frame["_at"].notna()]
+        matched = pd.merge_asof(
+            returns.sort_values("_at")[
+                ["_at", "_line", "customer_id", ITEM, LINE_VALUE, "quantity"]
+            ],
+            sales.sort_values("_at")[["_at", "_line", "customer_id", ITEM]].rename(
+                columns={"_line": "_sale"}
+            ),
+            on="_at",
+            by=["customer_id", ITEM],
+            direction="backward",
+        )
+        found = matched[matched["_sale"].notna()]
+        back = found.groupby("_sale").agg(value=(LINE_VALUE, "sum"), units=("quantity", "sum"))
+        index = back.index.astype(int).to_numpy()
+        value = frame[LINE_VALUE].to_numpy(dtype=float, copy=True)
+        units = frame["quantity"].to_numpy(dtype=float, copy=True)
+        value[index] = np.maximum(value[index] + back["value"].to_numpy(), 0.0)
+        units[index] = np.maximum(units[index] + back["units"].to_numpy(), 0.0)
+        keep = ~cancel.to_numpy()
+        netted = frame.assign(**{LINE_VALUE: value, "quantity": units}).drop(
+            columns=["_line", "_at"]
+        )
+        lost = matched.loc[matched["_sale"].isna(), "_line"].astype(int).to_numpy()
+        problems = (
+            [
+                Problem(
+                    f"{_count(len(found), 'cancelled line')} netted against the customer's latest "
+                    f"earlier purchase of the same item (returns: net; "
+                    f"{float(-found[LINE_VALUE].sum()):,.2f} in all, dated on that purchase)",
+                    column="order_id",
+                    rows=tuple(int(r) for r in rows[found["_line"].astype(int).to_numpy()]),
+                    values=tuple(lines["order_id"].iloc[found["_line"].astype(int).to_numpy()[:5]]),
+                    severity="warning",
+                    hint="set returns: exclude in client.yml to count sales before returns.",
+                )
+            ]
+            if len(found)
+            else []
+        )
+        if len(lost):
+            problems.append(
+                Problem(
+                    f"{_count(len(lost), 'cancelled line')} with no earlier purchase of the same "
+                    f"item by the same customer in the file, left out "
+                    f"({float(-lines[LINE_VALUE].iloc[lost].sum()):,.2f} in all)",
+                    column="order_id",
+                    rows=tuple(int(r) for r in rows[lost]),
+                    values=tuple(lines["order_id"].iloc[lost[:5]]),
+                    severity="warning",
+                    hint="the purchase may predate the export; export a longer period.",
+                )
+            )
+        return netted.loc[keep].reset_index(drop=True), rows[keep], problems
+
     def apply_returns(
         self, frame: pd.DataFrame, rows: np.ndarray
     ) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
@@ -312,14 +399,7 @@ class Shape:
         if LINE_VALUE not in frame.columns or "order_id" not in frame.columns:
             return frame, rows, []
         ids = frame["order_id"].astype(object)
-        is_c = (
-            ids.map(
-                lambda v: isinstance(v, str) and v.upper().startswith(CANCELLATION_PREFIX),
-                na_action="ignore",
-            )
-            .fillna(False)
-            .astype(bool)
-        )
+        is_c = _cancellation_ids(ids)
         cancelled = is_c | (frame["amount"] < 0).fillna(False)
         if not cancelled.any():
             return frame, rows, []
@@ -490,6 +570,12 @@ class Shape:
                 "client's figures before and after tax.",
             )
         ]
+
+
+def _cancellation_ids(ids: pd.Series) -> pd.Series:
+    """True for invoice numbers of cancellations (``C536379``)."""
+    text = ids.astype(object).where(ids.notna(), "").astype(str)
+    return text.str.upper().str.startswith(CANCELLATION_PREFIX)
 
 
 def _count(n: int, noun: str) -> str:

@@ -238,6 +238,9 @@ def _to_canonical(
     problems.extend(parse_problems)
     typed, found = shape.line_values(typed)
     problems.extend(found)
+    if spec.name == "orders":
+        typed, rows, found = shape.net_returns(typed, rows)
+        problems.extend(found)
     key = shape.line_items_key(preset.line_items_key if preset else None)
     if key is not None:
         sums = (*(preset.line_items_sum if preset else ()), "quantity", LINE_VALUE)
