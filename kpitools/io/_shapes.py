@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools._errors import KpitoolsError, Problem, did_you_mean
-from kpitools.io._parse import normalize_header, parse_dates, parse_numbers
+from kpitools.io._parse import normalize_header, parse_numbers
 
 __all__ = ["SHAPE_OPTIONS", "Shape", "combine_rows"]
 
@@ -210,7 +210,7 @@ class Shape:
         """``order_ids: generate``: one order per row, numbered by its spreadsheet row."""
         if self.order_ids != "generate" or "order_id" in frame.columns:
             return frame
-        ids = pd.Series([f"{ROW_ID_PREFIX}{int(r)}" for r in rows], index=frame.index, dtype=object)
+        ids = ROW_ID_PREFIX + pd.Series(rows, index=frame.index).astype(int).astype(str)
         return frame.assign(order_id=ids)
 
     def derive_outcome(
@@ -289,8 +289,6 @@ class Shape:
             out = out.assign(**{UNIT_PRICE: price, LINE_VALUE: price * quantity})
         if REFUNDED in out.columns:
             out = out.assign(**{REFUNDED: parse_numbers(out[REFUNDED])[0]})
-        if CANCELLED_AT in out.columns:
-            out = out.assign(**{CANCELLED_AT: parse_dates(out[CANCELLED_AT])[0]})
         return out, problems
 
     def line_items_key(self, preset_key: str | None) -> str | None:
@@ -451,6 +449,7 @@ class Shape:
             if FINANCIAL_STATUS in frame.columns
             else pd.Series(None, index=frame.index, dtype=object)
         )
+        # Any text in "Cancelled at" marks a cancellation, even a date that does not parse.
         reversed_ = status.isin(REVERSED_STATUSES).fillna(False) | (
             frame[CANCELLED_AT].notna() if CANCELLED_AT in frame.columns else none
         )
