@@ -564,3 +564,19 @@ def test_returns_net_needs_the_item_column():
         load_orders(
             UCI, columns=RETAIL_COLUMNS, line_items={"unit_price": "UnitPrice"}, returns="net"
         )
+
+
+def test_whitespace_file_without_the_option_gets_a_clear_hint():
+    with pytest.raises(DataValidationError) as info:
+        load_orders(REFERENCE / "CDNOW_sample.txt")
+    text = str(info.value)
+    assert "its values look separated by spaces, not by commas or tabs" in text
+    assert "Hint: set delimiter: whitespace in client.yml (tables: orders:), with names:" in text
+    assert "order_ids: generate when it has no order number." in text
+
+
+def test_missing_order_id_suggests_generated_ids():
+    with pytest.raises(DataValidationError, match=r"when each row is one order, set order_ids"):
+        load_orders(b"customer_id,order_date,amount\nc1,2024-01-01,10\n")
+    orders = load_orders(b"customer_id,order_date,amount\nc1,2024-01-01,10\n", order_ids="generate")
+    assert orders["order_id"].tolist() == ["row-2"]  # the data row is row 2 under the header

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -50,6 +51,8 @@ __all__ = [
 
 #: A header counts as a "did you mean" suggestion when this similar to a column's spelling.
 SUGGESTION_CUTOFF = 0.6
+#: A lone header like "1 1 19970101 1 11.77": a whitespace-separated file read as one column.
+_WORDS_AND_BLANKS = re.compile(r"\S[ \t]+\S")
 #: A preset is suggested when at least this many of its headers are in the file.
 PRESET_SUGGESTION_MIN_HEADERS = 3
 
@@ -232,7 +235,10 @@ def _to_canonical(
         if c not in renamed.columns and not (c == "amount" and derived_amount)
     ]
     headers = [str(h) for h in raw.frame.columns]
-    problems.extend(_missing_column(c, spec, headers, unmapped, preset) for c in missing)
+    if missing and len(headers) == 1 and _WORDS_AND_BLANKS.search(headers[0]):
+        problems.append(_one_blank_separated_column(headers[0], spec))
+    else:
+        problems.extend(_missing_column(c, spec, headers, unmapped, preset) for c in missing)
 
     typed, parse_problems = coerce(renamed, spec, rows)
     problems.extend(parse_problems)
@@ -383,7 +389,21 @@ def _missing_column(
             f"header to it in client.yml (tables: {spec.name}: columns: "
             f"{{<header>: {column}}}){or_preset}."
         )
+    if column == "order_id" and spec.name == "orders":
+        hint = hint[:-1] + "; or, when each row is one order, set order_ids: generate."
     return Problem(message, hint=hint)
+
+
+def _one_blank_separated_column(header: str, spec: TableSpec) -> Problem:
+    """A file read as one column whose header is several words: likely whitespace-separated."""
+    required = ", ".join(spec.required)
+    return Problem(
+        f"the file has one column, '{header[:60]}': its values look separated by spaces, not "
+        "by commas or tabs",
+        hint=f"set delimiter: whitespace in client.yml (tables: {spec.name}:), with names: "
+        f"[{required}] (null for a column to skip) when the file has no header row"
+        + ("; order_ids: generate when it has no order number." if spec.name == "orders" else "."),
+    )
 
 
 def _suggest_preset(headers: list[str], table: str) -> str | None:
