@@ -580,3 +580,11 @@ def test_missing_order_id_suggests_generated_ids():
         load_orders(b"customer_id,order_date,amount\nc1,2024-01-01,10\n")
     orders = load_orders(b"customer_id,order_date,amount\nc1,2024-01-01,10\n", order_ids="generate")
     assert orders["order_id"].tolist() == ["row-2"]  # the data row is row 2 under the header
+
+
+def test_shopify_emails_identify_customers_without_case(tmp_path):
+    text = SHOPIFY_ZA.read_text("utf-8").replace("customer06@example.com", "Customer06@Example.com")
+    path = tmp_path / "orders_export.csv"
+    path.write_text(text, encoding="utf-8")
+    orders = load_orders(path, preset="shopify").set_index("order_id")
+    assert orders.loc["#13524", "customer_id"] == "customer06@example.com"

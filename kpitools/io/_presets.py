@@ -23,6 +23,8 @@ A preset says how one tool's export maps onto a canonical table:
 ``policies``
     default shape options for files of this layout (``guests``, ``refunds``…; see
     :mod:`kpitools.io._shapes`); client.yml overrides them.
+``lowercase``
+    canonical text columns compared without case, e.g. ``[customer_id]`` when it is an email.
 ``amount``
     ``subtotal_after_discounts``: the column mapped to ``amount`` is already net of discounts
     (Shopify's ``Subtotal``); the gross is rebuilt from the line items and the difference
@@ -73,6 +75,7 @@ class Preset:
     policies: dict[str, object] = field(default_factory=dict)
     subtotal_is_net: bool = False
     ga4_tables: bool = False
+    lowercase: tuple[str, ...] = ()
 
     @functools.cached_property
     def header_index(self) -> dict[str, str]:
@@ -134,6 +137,7 @@ def _from_yaml(preset_id: str, raw: dict) -> Preset:
         policies=dict(raw.get("policies") or {}),
         subtotal_is_net=raw.get("amount") == "subtotal_after_discounts",
         ga4_tables=bool(read.get("ga4_tables", False)),
+        lowercase=tuple(raw.get("lowercase") or ()),
     )
 
 

@@ -242,6 +242,9 @@ def _to_canonical(
 
     typed, parse_problems = coerce(renamed, spec, rows)
     problems.extend(parse_problems)
+    if preset is not None and preset.lowercase:
+        lower = [c for c in preset.lowercase if c in typed.columns]
+        typed = typed.assign(**{c: typed[c].str.lower() for c in lower})
     typed, found = shape.line_values(typed)
     problems.extend(found)
     if spec.name == "orders":
