@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools._errors import DataValidationError, KpitoolsError, Problem, did_you_mean
+from kpitools.io import _order_policies as policies
 from kpitools.io._ga4 import TablePicker
 from kpitools.io._parse import normalize_header
 from kpitools.io._presets import Preset, get_preset, presets_for
@@ -248,7 +249,7 @@ def _to_canonical(
     typed, found = shape.line_values(typed)
     problems.extend(found)
     if spec.name == "orders":
-        typed, rows, found = shape.net_returns(typed, rows)
+        typed, rows, found = policies.net_returns(shape, typed, rows)
         problems.extend(found)
     key = shape.line_items_key(preset.line_items_key if preset else None)
     if key is not None:
@@ -260,12 +261,12 @@ def _to_canonical(
         typed, found = shape.amounts_from_lines(typed, subtotal_is_net=net_subtotal)
         problems.extend(found)
     if spec.name == "orders":
-        typed, rows, found = shape.apply_returns(typed, rows)
+        typed, rows, found = policies.apply_returns(shape, typed, rows)
         problems.extend(found)
-        typed, rows, found = shape.apply_refunds(typed, rows)
+        typed, rows, found = policies.apply_refunds(shape, typed, rows)
         problems.extend(found)
-        problems.extend(shape.tax_inclusive(typed, rows))
-        typed, found = shape.apply_guests(typed, rows)
+        problems.extend(policies.tax_inclusive(shape, typed, rows))
+        typed, found = policies.apply_guests(shape, typed, rows)
         problems.extend(found)
     present = set(typed.columns)
     if spec.name == "orders":  # empty customers are reported by the guests policy above
