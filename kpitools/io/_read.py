@@ -21,7 +21,7 @@ import os
 import re
 import warnings
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +50,9 @@ _PARQUET_MAGIC = b"PAR1"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls / .doc
 #: A formula cell in sheet XML whose value is empty or missing: ``<f>A2*2</f><v/></c>``.
 _UNSAVED_FORMULA = re.compile(rb"<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+#: ``delimiter=`` value for columns separated by runs of blanks (the CDNOW master file).
+WHITESPACE = "whitespace"
+Record = tuple[int, list[object]]
 
 
 class ReadError(Exception):
@@ -88,12 +91,19 @@ def read_raw(
     known_headers: Collection[str] = (),
     skip_comment_rows: bool = False,
     stop_at_blank_row: bool = False,
+    delimiter: str | None = None,
+    names: Sequence[str | None] | None = None,
+    tables: Callable[[list[Record]], tuple[list[Record], list[Problem]]] | None = None,
 ) -> RawTable:
     """Read ``source`` into a :class:`RawTable`; raise :class:`ReadError` when it cannot be read.
 
     ``known_headers`` are normalised column names (see ``normalize_header``) used to find the
     header row; ``skip_comment_rows`` drops rows starting with ``#`` anywhere (GA4), and
     ``stop_at_blank_row`` ends the table at its first blank row (report footers).
+    ``delimiter`` overrides sniffing (``"whitespace"`` splits on runs of spaces and tabs, as in
+    the CDNOW master file); ``names`` are the column names of a file without a header row
+    (``None`` leaves a column out); ``tables`` picks one table out of a file holding several
+    (GA4 downloads, see :mod:`kpitools.io._ga4`).
     """
     if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
         raise _fail(
@@ -120,10 +130,20 @@ def read_raw(
         used_encoding = None
     else:
         text, used_encoding = _decode(data, encoding)
-        records = _text_records(text, suffix)
-    raw = _records_to_table(
-        records, header_row, known_headers, skip_comment_rows, stop_at_blank_row
-    )
+        records = _text_records(text, suffix, delimiter)
+    picked: list[Problem] = []
+    if tables is not None:
+        records, picked = tables(records)
+        errors = [p for p in picked if p.severity == "error"]
+        if errors:
+            raise ReadError(errors[0])
+    if names is not None:
+        raw = _named_table(records, names)
+    else:
+        raw = _records_to_table(
+            records, header_row, known_headers, skip_comment_rows, stop_at_blank_row
+        )
+    raw.problems.extend(picked)
     raw.encoding = used_encoding
     return raw
 
@@ -237,8 +257,12 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
     return best
 
 
-def _text_records(text: str, suffix: str) -> list[tuple[int, list[object]]]:
-    delimiter = _sniff_delimiter(text, suffix)
+def _text_records(
+    text: str, suffix: str, delimiter: str | None = None
+) -> list[tuple[int, list[object]]]:
+    if delimiter == WHITESPACE:
+        return [(n, line.split()) for n, line in enumerate(text.splitlines(), 1)]
+    delimiter = delimiter or _sniff_delimiter(text, suffix)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[tuple[int, list[object]]] = []
     row_number = 0
@@ -510,6 +534,29 @@ def _unsaved_formula_problems(
         )
         for j, cells in sorted(found.items())
     ]
+def _named_table(records: list[Record], names: Sequence[str | None]) -> RawTable:
+    """A file without a header row: every non-blank row is data, columns named by ``names``."""
+    body = [(n, cells) for n, cells in records if not _is_blank(cells)]
+    width = len(names)
+    problems: list[Problem] = []
+    odd = [(n, len(cells)) for n, cells in body if len(cells) != width]
+    if odd:
+        problems.append(
+            Problem(
+                f"{len(odd)} rows do not have {width} cells, one per name in names",
+                rows=tuple(n for n, _ in odd),
+                values=tuple(k for _, k in odd[:5]),
+                hint="give one name per column of the file (null for a column to leave out), "
+                "and check the delimiter.",
+            )
+        )
+    padded = [list(cells[:width]) + [None] * (width - len(cells)) for _, cells in body]
+    frame = pd.DataFrame(padded, columns=range(width), dtype=object).replace({"": None})
+    keep = [i for i, name in enumerate(names) if name]
+    frame = frame.iloc[:, keep]
+    frame.columns = [str(names[i]) for i in keep]
+    rows = np.asarray([n for n, _ in body], dtype=int)
+    return RawTable(frame.reset_index(drop=True), rows, 0, problems=problems)
 
 
 def _header_names(cells: list[object]) -> list[str]:

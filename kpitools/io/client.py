@@ -27,6 +27,7 @@ import yaml
 
 from kpitools._errors import DataValidationError, KpitoolsError, Problem, did_you_mean
 from kpitools.io._presets import get_preset
+from kpitools.io._shapes import SHAPE_OPTIONS, Shape
 from kpitools.io._yaml import ClientYamlError, load_client_yaml
 from kpitools.io.loaders import _load
 from kpitools.schemas._contract import table_names
@@ -37,8 +38,8 @@ __all__ = ["CONFIG_FILE", "Client", "check_client", "load_client"]
 CONFIG_FILE = "client.yml"
 #: Goals agreed in a workshop (notebook 01) are saved beside client.yml and take precedence.
 GOALS_FILE = "goals.yaml"
-#: Options a table entry of client.yml may set.
-TABLE_OPTIONS = ("file", "sheet", "header_row", "encoding", "preset", "columns")
+#: Options a table entry of client.yml may set (shapes and policies of real exports: _shapes.py).
+TABLE_OPTIONS = ("file", "sheet", "header_row", "encoding", "preset", "columns", *SHAPE_OPTIONS)
 # A table may also list several files of the same layout: {files: [{file: a.csv}, {file: b.csv}]}.
 #: Report languages.
 LANGUAGES = ("zh-TW", "en")
@@ -228,6 +229,7 @@ def _read_client(
             encoding=entry.get("encoding") or "auto",
             sheet=entry.get("sheet"),
             header_row=entry.get("header_row"),
+            options={k: entry[k] for k in SHAPE_OPTIONS if k in entry},
         )
         problems[label] = found
         ok = frame is not None and not any(p.severity == "error" for p in found)
@@ -651,6 +653,14 @@ def _file_entry(name: str, entry: object, folder: Path, problems: list[Problem])
             message, _, hint = str(exc).partition("\nHint: ")
             problems.append(Problem(f"tables: {name}: {message}", hint=hint or None))
             return
+    try:
+        preset = get_preset(str(entry["preset"]), name) if entry.get("preset") else None
+        given = {k: entry[k] for k in SHAPE_OPTIONS if k in entry}
+        Shape.from_options(given, name, preset.policies if preset else {})
+    except KpitoolsError as exc:
+        message, _, hint = str(exc).partition("\nHint: ")
+        problems.append(Problem(f"tables: {name}: {message}", hint=hint or None))
+        return
     columns = entry.get("columns")
     if columns is not None and not isinstance(columns, dict):
         problems.append(

@@ -19,15 +19,19 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from kpitools._errors import DataValidationError, KpitoolsError, Problem, did_you_mean
+from kpitools.io import _order_policies as policies
+from kpitools.io._ga4 import TablePicker
 from kpitools.io._parse import normalize_header
 from kpitools.io._presets import Preset, get_preset, presets_for
 from kpitools.io._read import RawTable, ReadError, read_raw
+from kpitools.io._shapes import LINE_VALUE, Shape, combine_rows
 from kpitools.schemas._contract import TableSpec, table_spec
 from kpitools.schemas._validate import check, coerce, complete
 
@@ -48,6 +52,8 @@ __all__ = [
 
 #: A header counts as a "did you mean" suggestion when this similar to a column's spelling.
 SUGGESTION_CUTOFF = 0.6
+#: A lone header like "1 1 19970101 1 11.77": a whitespace-separated file read as one column.
+_WORDS_AND_BLANKS = re.compile(r"\S[ \t]+\S")
 #: A preset is suggested when at least this many of its headers are in the file.
 PRESET_SUGGESTION_MIN_HEADERS = 3
 
@@ -63,6 +69,7 @@ def load_table(
     encoding: str = "auto",
     sheet: str | int | None = None,
     header_row: int | None = None,
+    **options: object,
 ) -> pd.DataFrame:
     """Load ``source`` as the canonical table ``name`` (see ``kpitools/schemas/tables.yaml``).
 
@@ -86,6 +93,10 @@ def load_table(
     header_row
         Row number (1 = first row, as the spreadsheet shows it) of the header; found
         automatically when left out.
+    **options
+        Shapes and policies of real exports, as in client.yml: ``refunds``, ``guests``,
+        ``returns``, ``line_items``, ``stages``, ``report_table``, ``delimiter``, ``names``,
+        ``order_ids`` (see :mod:`kpitools.io._shapes` and the README).
 
     Returns
     -------
@@ -118,6 +129,7 @@ def load_table(
         encoding=encoding,
         sheet=sheet,
         header_row=header_row,
+        options=options,
     )
     if frame is None or any(p.severity == "error" for p in problems):
         raise DataValidationError({label: problems})
@@ -142,6 +154,7 @@ def _load(
     sheet: str | int | None = None,
     header_row: int | None = None,
     today: dt.date | None = None,
+    options: Mapping[str, object] | None = None,
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Load without raising for data problems: ``(frame or None, problems)``.
 
@@ -155,8 +168,12 @@ def _load(
             f"columns must map export headers to canonical columns, got {type(columns).__name__}.\n"
             "Hint: pass a dict such as columns={'客戶': 'customer_id'}."
         )
+    shape = Shape.from_options(options, name, chosen.policies if chosen else {})
     known = set(spec.header_index) | set(chosen.header_index if chosen else ())
     known |= {normalize_header(k) for k in (columns or {})}
+    tables = None
+    if chosen is not None and chosen.ga4_tables:
+        tables = TablePicker(_fits(spec, chosen, dict(columns or {})), shape.report_table)
     try:
         raw = read_raw(
             source,
@@ -166,10 +183,25 @@ def _load(
             known_headers=known,
             skip_comment_rows=bool(chosen and chosen.skip_comment_rows),
             stop_at_blank_row=bool(chosen and chosen.stop_at_blank_row),
+            delimiter=shape.delimiter,
+            names=shape.names,
+            tables=tables,
         )
     except ReadError as exc:
         return None, [exc.problem]
-    return _to_canonical(raw, spec, chosen, dict(columns or {}), today)
+    return _to_canonical(raw, spec, chosen, dict(columns or {}), today, shape)
+
+
+def _fits(spec: TableSpec, preset: Preset, user_columns: dict[str, str | None]):
+    """For a GA4 table's headers: the required canonical columns it lacks."""
+    index = {**spec.header_index, **preset.header_index}
+    index.update({normalize_header(k): v for k, v in user_columns.items() if v})
+
+    def missing(headers: list[str]) -> list[str]:
+        found = {index.get(normalize_header(h)) for h in headers}
+        return [c for c in spec.required if c not in found]
+
+    return missing
 
 
 def _to_canonical(
@@ -178,26 +210,67 @@ def _to_canonical(
     preset: Preset | None,
     user_columns: dict[str, str | None],
     today: dt.date | None,
+    shape: Shape | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
+    shape = shape or Shape.from_options(None, spec.name, preset.policies if preset else {})
     problems = list(raw.problems)
     renamed, mapping_problems, unmapped = _rename(raw.frame, spec, preset, user_columns)
     problems.extend(mapping_problems)
+    renamed, found = shape.attach_raw_columns(renamed, raw.frame)
+    problems.extend(found)
     rows = raw.rows
+    renamed = shape.generate_order_ids(renamed, rows)
     if preset is not None:
         renamed = preset.derive_columns(renamed)
+    renamed, found = shape.derive_outcome(renamed, rows, preset.stages if preset else {})
+    problems.extend(found)
+    if preset is not None:
         drop = preset.rows_to_drop(renamed)
         if drop.any():
             renamed = renamed.loc[~drop].reset_index(drop=True)
             rows = rows[~drop]
-    missing = [c for c in spec.required if c not in renamed.columns]
+    derived_amount = bool(shape.line_items.get("unit_price"))
+    missing = [
+        c
+        for c in spec.required
+        if c not in renamed.columns and not (c == "amount" and derived_amount)
+    ]
     headers = [str(h) for h in raw.frame.columns]
-    problems.extend(_missing_column(c, spec, headers, unmapped, preset) for c in missing)
+    if missing and len(headers) == 1 and _WORDS_AND_BLANKS.search(headers[0]):
+        problems.append(_one_blank_separated_column(headers[0], spec))
+    else:
+        problems.extend(_missing_column(c, spec, headers, unmapped, preset) for c in missing)
 
     typed, parse_problems = coerce(renamed, spec, rows)
     problems.extend(parse_problems)
-    if preset is not None:
-        typed, rows = preset.combine_line_items(typed, rows)
+    if preset is not None and preset.lowercase:
+        lower = [c for c in preset.lowercase if c in typed.columns]
+        typed = typed.assign(**{c: typed[c].str.lower() for c in lower})
+    typed, found = shape.line_values(typed)
+    problems.extend(found)
+    if spec.name == "orders":
+        typed, rows, found = policies.net_returns(shape, typed, rows)
+        problems.extend(found)
+    key = shape.line_items_key(preset.line_items_key if preset else None)
+    if key is not None:
+        sums = (*(preset.line_items_sum if preset else ()), "quantity", LINE_VALUE)
+        typed, rows = combine_rows(typed, rows, key, tuple(dict.fromkeys(sums)))
+    amount_is_users = any(v == "amount" for v in user_columns.values())
+    net_subtotal = bool(preset and preset.subtotal_is_net and not amount_is_users)
+    if derived_amount or net_subtotal:
+        typed, found = shape.amounts_from_lines(typed, subtotal_is_net=net_subtotal)
+        problems.extend(found)
+    if spec.name == "orders":
+        typed, rows, found = policies.apply_returns(shape, typed, rows)
+        problems.extend(found)
+        typed, rows, found = policies.apply_refunds(shape, typed, rows)
+        problems.extend(found)
+        problems.extend(policies.tax_inclusive(shape, typed, rows))
+        typed, found = policies.apply_guests(shape, typed, rows)
+        problems.extend(found)
     present = set(typed.columns)
+    if spec.name == "orders":  # empty customers are reported by the guests policy above
+        present.discard("customer_id")
     frame = complete(typed, spec)
     problems.extend(check(frame, spec, rows, present, today=today, reported=parse_problems))
 
@@ -320,7 +393,21 @@ def _missing_column(
             f"header to it in client.yml (tables: {spec.name}: columns: "
             f"{{<header>: {column}}}){or_preset}."
         )
+    if column == "order_id" and spec.name == "orders":
+        hint = hint[:-1] + "; or, when each row is one order, set order_ids: generate."
     return Problem(message, hint=hint)
+
+
+def _one_blank_separated_column(header: str, spec: TableSpec) -> Problem:
+    """A file read as one column whose header is several words: likely whitespace-separated."""
+    required = ", ".join(spec.required)
+    return Problem(
+        f"the file has one column, '{header[:60]}': its values look separated by spaces, not "
+        "by commas or tabs",
+        hint=f"set delimiter: whitespace in client.yml (tables: {spec.name}:), with names: "
+        f"[{required}] (null for a column to skip) when the file has no header row"
+        + ("; order_ids: generate when it has no order number." if spec.name == "orders" else "."),
+    )
 
 
 def _suggest_preset(headers: list[str], table: str) -> str | None:
@@ -345,6 +432,7 @@ def _table_loader(name: str, summary: str):
         encoding: str = "auto",
         sheet: str | int | None = None,
         header_row: int | None = None,
+        **options: object,
     ) -> pd.DataFrame:
         return load_table(
             name,
@@ -354,6 +442,7 @@ def _table_loader(name: str, summary: str):
             encoding=encoding,
             sheet=sheet,
             header_row=header_row,
+            **options,
         )
 
     spec = table_spec(name)
