@@ -25,6 +25,8 @@ import pandas as pd
 import yaml
 
 from kpitools._errors import DataValidationError, KpitoolsError, Problem, did_you_mean
+from kpitools.io._numbers import check_decimal
+from kpitools.io._parse import check_date_format
 from kpitools.io._presets import get_preset
 from kpitools.io.loaders import _load
 from kpitools.schemas._contract import table_names
@@ -36,7 +38,17 @@ CONFIG_FILE = "client.yml"
 #: Goals agreed in a workshop (notebook 01) are saved beside client.yml and take precedence.
 GOALS_FILE = "goals.yaml"
 #: Options a table entry of client.yml may set.
-TABLE_OPTIONS = ("file", "sheet", "header_row", "encoding", "preset", "columns")
+TABLE_OPTIONS = (
+    "file",
+    "sheet",
+    "header_row",
+    "encoding",
+    "preset",
+    "columns",
+    "date_format",
+    "decimal",
+    "currency",
+)
 # A table may also list several files of the same layout: {files: [{file: a.csv}, {file: b.csv}]}.
 #: Report languages.
 LANGUAGES = ("zh-TW", "en")
@@ -206,6 +218,10 @@ def _read_client(
             encoding=entry.get("encoding") or "auto",
             sheet=entry.get("sheet"),
             header_row=entry.get("header_row"),
+            date_format=entry.get("date_format") or "auto",
+            decimal=entry.get("decimal") or "auto",
+            currency=entry.get("currency"),
+            client_currency=config.get("currency"),
         )
         problems[label] = found
         ok = frame is not None and not any(p.severity == "error" for p in found)
@@ -479,6 +495,13 @@ def _file_entry(name: str, entry: object, folder: Path, problems: list[Problem])
             message, _, hint = str(exc).partition("\nHint: ")
             problems.append(Problem(f"tables: {name}: {message}", hint=hint or None))
             return
+    try:
+        check_date_format(entry.get("date_format"))
+        check_decimal(entry.get("decimal"))
+    except KpitoolsError as exc:
+        message, _, hint = str(exc).partition("\nHint: ")
+        problems.append(Problem(f"tables: {name}: {message}", hint=hint or None))
+        return
     columns = entry.get("columns")
     if columns is not None and not isinstance(columns, dict):
         problems.append(
