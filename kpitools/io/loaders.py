@@ -242,6 +242,15 @@ def _to_canonical(
     present = set(typed.columns)
     frame = complete(typed, spec)
     problems.extend(check(frame, spec, rows, present, today=today, reported=parse_problems))
+    if frame.empty and not missing:
+        problems.append(
+            Problem(
+                "the table has no rows (a header only)",
+                hint="export the table again with its data; KPIs of an empty table show "
+                "'—' (no data), not 0.",
+                severity="warning",
+            )
+        )
 
     frame.attrs["kpitools_table"] = spec.name
     frame.attrs["kpitools_warnings"] = [p for p in problems if p.severity == "warning"]

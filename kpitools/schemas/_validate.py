@@ -77,6 +77,16 @@ class ValueOptions:
         object.__setattr__(self, "decimal", check_decimal(self.decimal))
 
 
+_AT_MOST_HINTS = {
+    "discount": "a discount cannot exceed the amount before discounts: check whether the amount "
+    "column is already after discounts (then leave the discount column out) and whether the two "
+    "columns are swapped.",
+    "engaged_sessions": "engaged sessions are part of sessions: check that both columns come from "
+    "the same GA4 report and dimension (GA4 estimates counts, so up to 5% above is only a "
+    "warning).",
+}
+
+
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
@@ -334,7 +344,46 @@ def check(
             ]
             cases = cases[~np.asarray(repeat, dtype=bool)]
         problems.extend(_describe_failures(cases, frame, spec, rows))
+    problems.extend(_at_most(frame, spec, rows, present))
     problems.extend(_warnings(frame, spec, rows, present, today))
+    return problems
+
+
+def _at_most(
+    frame: pd.DataFrame, spec: TableSpec, rows: np.ndarray, present: set[str]
+) -> list[Problem]:
+    """Rows where a column exceeds the one it is part of (discount > amount…)."""
+    problems: list[Problem] = []
+    for smaller, larger, tolerance in spec.at_most:
+        if smaller not in present or larger not in present:
+            continue
+        a, b = frame[smaller], frame[larger]
+        above = (a > b).to_numpy()
+        far = (a > b * (1 + tolerance)).to_numpy()
+        for mask, severity in ((far, "error"), (above & ~far, "warning")):
+            if not mask.any():
+                continue
+            positions = np.flatnonzero(mask)
+            shown = positions[:MAX_VALUES_SHOWN]
+            values = [
+                f"{smaller} {_plain(x):g}, {larger} {_plain(y):g}"
+                for x, y in zip(a.iloc[shown], b.iloc[shown], strict=True)
+            ]
+            margin = f" by more than {tolerance:.0%}" if tolerance and severity == "error" else ""
+            problems.append(
+                _problem(
+                    f"{_plural(len(positions), 'row has', 'rows have')} {smaller} larger than "
+                    f"{larger}{margin}",
+                    smaller,
+                    positions,
+                    rows,
+                    values,
+                    hint=_AT_MOST_HINTS.get(
+                        smaller, f"{smaller} is part of {larger} and cannot exceed it."
+                    ),
+                    severity=severity,
+                )
+            )
     return problems
 
 
