@@ -143,7 +143,11 @@ def _cached_memtable(df: pd.DataFrame) -> ir.Table:
 
 
 def _arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Drop the index so Ibis sees only columns (a RangeIndex costs nothing to drop)."""
+    """Drop the index so Ibis sees only columns (a RangeIndex costs nothing to drop), and the
+    ``attrs``: Arrow stores them as JSON, and loaded tables keep their warnings there."""
+    if df.attrs:
+        df = df.copy(deep=False)
+        df.attrs = {}
     if isinstance(df.index, pd.RangeIndex):
         return df
     return df.reset_index(drop=True)
