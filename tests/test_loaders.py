@@ -201,6 +201,7 @@ def test_dtypes_follow_the_contract():
         "discount",
         "cost",
         "channel",
+        "currency",
         "product",
         "quantity",
     ]

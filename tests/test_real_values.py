@@ -335,6 +335,31 @@ def test_table_currency_other_than_the_clients_is_refused(tmp_path):
     )
 
 
+def test_shopify_currency_column_other_than_the_clients_is_refused():
+    # A Shopify export has a Currency column with the store currency; a USD store's Subtotal
+    # must not be counted as TWD.
+    raw = pd.DataFrame(
+        {
+            "Name": ["#1001", "#1002"],
+            "Email": ["a@example.com", "b@example.com"],
+            "Created at": ["2024-01-05 10:00:00 +0800"] * 2,
+            "Subtotal": ["12.50", "30.00"],
+            "Currency": ["USD", "USD"],
+        }
+    )
+    mapping = {"Name": "order_id", "Email": "customer_id", "Created at": "order_date"}
+    mapping["Subtotal"] = "amount"
+    with pytest.raises(DataValidationError) as info:
+        load_orders(raw, columns=mapping)
+    assert problems_of(info.value) == [
+        "column 'currency': 2 rows are in USD (2), but amounts must be in TWD "
+        "(row 2: 'USD', row 3: 'USD')"
+    ]
+    # The same file for a client that reports in USD: 12.50 + 30.00 = 42.50.
+    orders = load_orders(raw, columns=mapping, currency="USD")
+    assert orders["amount"].sum() == pytest.approx(42.5)
+
+
 # --- impossible values -----------------------------------------------------------------------
 
 

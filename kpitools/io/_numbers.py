@@ -37,6 +37,7 @@ __all__ = [
     "DECIMAL_MARKS",
     "ParsedNumbers",
     "check_decimal",
+    "currency_codes",
     "decimal_evidence",
     "parse_numbers",
     "read_numbers",
@@ -135,6 +136,16 @@ def check_decimal(decimal: str | None) -> str:
             "decimal: '.' reads 1,234.56."
         )
     return key
+
+
+def currency_codes(values: pd.Series) -> pd.Series:
+    """ISO codes of a column of currency names or marks (``NT$`` → TWD, ``usd`` → USD).
+
+    >>> currency_codes(pd.Series(["TWD", "usd", "新台幣", None])).tolist()
+    ['TWD', 'USD', 'TWD', None]
+    """
+    text = _as_text(pd.Series(values).astype(object))
+    return text.map(lambda v: _MARK_CODES.get(v.upper(), v.upper()), na_action="ignore")
 
 
 def parse_numbers(values: pd.Series, decimal: str = "auto") -> tuple[pd.Series, pd.Series]:

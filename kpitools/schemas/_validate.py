@@ -23,7 +23,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from kpitools._errors import Problem
-from kpitools.io._numbers import check_decimal, decimal_evidence, read_numbers
+from kpitools.io._numbers import check_decimal, currency_codes, decimal_evidence, read_numbers
 from kpitools.io._parse import (
     Finding,
     check_date_format,
@@ -181,6 +181,8 @@ def coerce(
             parsed, bad = parse_categories(values, column.value_aliases), None
         else:
             parsed, bad = parse_strings(values), None
+            if name == "currency" and options.currency:
+                problems.extend(_other_currency(values, options.currency, rows))
         out[name] = parsed
         if bad is not None and bad.any():
             positions = np.flatnonzero(bad.to_numpy())
@@ -208,6 +210,29 @@ def coerce(
                 )
             )
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame))), problems
+
+
+def _other_currency(values: pd.Series, expected: str, rows: np.ndarray) -> list[Problem]:
+    """Rows whose ``currency`` column names another currency than the client's."""
+    codes = currency_codes(values)
+    odd = (codes.notna() & (codes != expected.upper())).to_numpy()
+    if not odd.any():
+        return []
+    positions = np.flatnonzero(odd)
+    found = ", ".join(f"{c} ({n})" for c, n in codes[odd].value_counts().sort_index().items())
+    return [
+        _problem(
+            f"{_plural(len(positions), 'row is', 'rows are')} in {found}, but amounts must be in "
+            f"{expected.upper()}",
+            "currency",
+            positions,
+            rows,
+            [str(v) for v in values.iloc[positions[:MAX_VALUES_SHOWN]]],
+            f"kpitools does not convert currencies: export or convert the amounts in "
+            f"{expected.upper()}, or set currency: in client.yml to the client's reporting "
+            "currency.",
+        )
+    ]
 
 
 def _file_decimal(frame: pd.DataFrame, spec: TableSpec) -> str | None:
