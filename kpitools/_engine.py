@@ -25,7 +25,15 @@ import pandas as pd
 from kpitools._errors import KpitoolsError, did_you_mean
 from kpitools.periods import Period
 
-__all__ = ["TableLike", "in_period", "require_columns", "scalar", "table", "to_pandas"]
+__all__ = [
+    "TableLike",
+    "flow_total",
+    "in_period",
+    "require_columns",
+    "scalar",
+    "table",
+    "to_pandas",
+]
 
 TableLike = Any  # pandas.DataFrame | polars.DataFrame | ibis.Table
 
@@ -171,6 +179,25 @@ def in_period(t: ir.Table, column: str, period: Period | None) -> ir.Table:
         return t
     col = t[column]
     return t.filter((col >= period.start.to_pydatetime()) & (col < period.end.to_pydatetime()))
+
+
+def flow_total(t: ir.Table, column: str, period: Period | None, total: ir.Scalar) -> float:
+    """A period's sum ``total`` (over the rows of ``t`` in ``period``) as a float.
+
+    When no row falls in the period the sum is NULL: it is 0.0 if the period lies within the
+    dates of ``t[column]`` (a quiet month between orders), and NaN, "no data" (shown as —), if
+    the period is before the first or after the last row, or the table is empty.
+    """
+    value = scalar(total)
+    if not math.isnan(value):
+        return value
+    span = t.aggregate(first=t[column].min(), last=t[column].max()).to_pandas()
+    first, last = span["first"].iloc[0], span["last"].iloc[0]
+    if pd.isna(first):
+        return math.nan
+    if period is None or (first < period.end and last >= period.start):
+        return 0.0
+    return math.nan
 
 
 def to_pandas(expr: ir.Table | ir.Column) -> pd.DataFrame | pd.Series:

@@ -40,7 +40,10 @@ def test_new_customers_counts_first_contracts_only():
     assert new_customers(c, "2024Q3") == 2.0  # b and c (c's two same-day contracts count once)
     assert new_customers(c, "2024Q1") == 1.0
     assert new_customers(c) == 3.0
-    assert new_customers(c, "2023") == 0.0
+    # 2023: no contract had started yet → no data (NaN), not 0 (issue 12).
+    assert math.isnan(new_customers(c, "2023"))
+    # 2025Q1: contracts exist (a, b, c active) but nobody new started → a real 0.
+    assert new_customers(c, "2025Q1") == 0.0
 
 
 def test_cac_blended_and_paid_bhargreaves_example():

@@ -72,11 +72,23 @@ def test_aov(orders):
 
 
 def test_empty_period_policies(orders):
-    assert revenue(orders, "2023Q1") == 0.0
-    assert gross_margin(orders, "2023Q1") == 0.0
-    assert new_customers_orders(orders, "2023Q1") == 0.0
-    for f in (aov, gross_margin_rate, repeat_purchase_rate, orders_per_customer):
+    # 2023Q1 is before the first order (2024-03-01): every KPI is "no data" (NaN, shown as —),
+    # never 0 (issue 12); so is 2025Q1, after the last order (2024-10-01).
+    for f in (revenue, gross_margin, new_customers_orders, aov, gross_margin_rate,
+              repeat_purchase_rate, orders_per_customer):
         assert math.isnan(f(orders, "2023Q1")), f.__name__
+        assert math.isnan(f(orders, "2025Q1")), f.__name__
+    # 2024Q2 lies between the first and last orders but has none: a quiet quarter, 0 sales;
+    # the ratios have a zero denominator and stay NaN.
+    assert revenue(orders, "2024Q2") == 0.0
+    assert gross_margin(orders, "2024Q2") == 0.0
+    assert new_customers_orders(orders, "2024Q2") == 0.0
+    assert math.isnan(aov(orders, "2024Q2"))
+    # A headers-only orders table: no data for any period, nor for all data.
+    empty = orders.iloc[:0]
+    for f in (revenue, gross_margin, new_customers_orders):
+        assert math.isnan(f(empty, "2024Q3")), f.__name__
+        assert math.isnan(f(empty)), f.__name__
 
 
 def test_gross_margin_skips_orders_without_cost(orders):

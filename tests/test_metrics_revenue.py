@@ -89,10 +89,13 @@ def test_mrr_at_start_is_previous_month_end():
     assert mrr(c, "2024Q3") == pytest.approx(200.0)
 
 
-def test_mrr_contract_inside_a_month_is_invisible_and_empty_period_is_zero():
+def test_mrr_contract_inside_a_month_is_invisible_and_before_data_is_nan():
     c = contracts([("a", "2024-03-05", "2024-03-20", 500)])
     assert mrr(c, "2024-03") == 0.0  # never covers a month-end (documented limit)
-    assert mrr(c, "2023Q1") == 0.0
+    assert mrr(c, "2024Q3") == 0.0  # a started before and ended: a real 0
+    # 2023Q1: no contract had started → no data (NaN, shown as —), not 0 (issue 12).
+    assert math.isnan(mrr(c, "2023Q1"))
+    assert math.isnan(arr(c, "2023Q1"))
 
 
 def test_mrr_none_means_latest_data_month():
@@ -199,8 +202,12 @@ def test_tcv_total_and_average():
     assert tcv(c, "2024") == pytest.approx(41000.0)
     assert tcv(c, "2024", mode="average") == pytest.approx(20500.0)
     assert tcv(c) == pytest.approx(48000.0)
-    assert tcv(c, "2023") == 0.0
+    # 2023: no contract had started yet → no data (NaN), not 0 (issue 12).
+    assert math.isnan(tcv(c, "2023"))
     assert math.isnan(tcv(c, "2023", mode="average"))
+    # 2026: a runs, nothing new was booked → a real 0 total, NaN average (0 contracts).
+    assert tcv(c, "2026") == 0.0
+    assert math.isnan(tcv(c, "2026", mode="average"))
 
 
 # --- MRR movements -------------------------------------------------------------------------------

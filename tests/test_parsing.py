@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kpitools.io._numbers import parse_numbers
 from kpitools.io._parse import (
     normalize_header,
     parse_categories,
     parse_dates,
-    parse_numbers,
     parse_strings,
 )
 
@@ -59,9 +59,18 @@ def test_date_notations(text, why):
     assert one_date(text) == JAN5, why
 
 
-def test_roc_two_digit_year():
-    # ROC 99 = 1911 + 99 = 2010
-    assert one_date("99/12/31") == pd.Timestamp("2010-12-31")
+def test_roc_two_digit_year_needs_a_decision():
+    # Alone, 99/12/31 is ROC 99 (1911 + 99 = 2010-12-31) or two-digit 1999-12-31: refused.
+    dates, bad = parse_dates(pd.Series(["99/12/31"]))
+    assert bad.tolist() == [True]
+    assert pd.isna(dates.iloc[0])
+    # date_format="roc" settles it; so does a three-digit ROC year in the same column
+    # (100/01/05 can only be ROC 100 = 2011-01-05).
+    dates, bad = parse_dates(pd.Series(["99/12/31"]), date_format="roc")
+    assert dates.tolist() == [pd.Timestamp("2010-12-31")]
+    dates, bad = parse_dates(pd.Series(["99/12/31", "100/01/05"]))
+    assert dates.tolist() == [pd.Timestamp("2010-12-31"), pd.Timestamp("2011-01-05")]
+    assert not bad.any()
 
 
 def test_month_only_is_first_day_of_month():

@@ -35,13 +35,14 @@ GA4_TRAFFIC = REAL / "ga4_traffic_by_nth_day.csv"
 TS = pd.Timestamp
 
 
-def _client(tmp_path: Path, source: Path, table_yaml: str) -> Path:
+def _client(tmp_path: Path, source: Path, table_yaml: str, currency: str = "TWD") -> Path:
     """A client folder holding ``source`` and a client.yml whose tables: entry is given."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     shutil.copy(source, tmp_path / source.name)
     entry = textwrap.indent(textwrap.dedent(table_yaml).strip(), "  ")
     (tmp_path / "client.yml").write_text(
-        "name: {zh-TW: 測試, en: Test}\nbusiness_model: ecommerce\ntables:\n" + entry + "\n",
+        f"name: {{zh-TW: 測試, en: Test}}\nbusiness_model: ecommerce\ncurrency: {currency}\n"
+        "tables:\n" + entry + "\n",
         encoding="utf-8",
     )
     return tmp_path
@@ -70,7 +71,7 @@ def test_shopify_revenue_is_the_sum_of_subtotals_of_kept_orders(za_raw):
         first["Cancelled at"] != ""
     )
     kept = first[~reversed_]
-    orders = load_orders(SHOPIFY_ZA, preset="shopify")
+    orders = load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR")
     assert orders["order_id"].tolist() == kept.index.tolist()
     # Subtotal is after discounts: revenue = Σ Subtotal, no second discount.
     assert revenue(orders) == pytest.approx(kept["Subtotal"].astype(float).sum())
@@ -86,7 +87,7 @@ def test_shopify_gross_comes_from_the_line_items(za_raw):
     units = lines.groupby("Name", sort=False)["Lineitem quantity"].apply(
         lambda q: q.astype(float).sum()
     )
-    orders = load_orders(SHOPIFY_ZA, preset="shopify", refunds="keep").set_index("order_id")
+    orders = load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR", refunds="keep").set_index("order_id")
     assert orders["amount"].tolist() == pytest.approx(gross.loc[orders.index].tolist())
     assert orders["quantity"].tolist() == pytest.approx(units.loc[orders.index].tolist())
     # #13531 has a free bundle item (price 0.00): 269 + 0 + 19400 + 6000 + 2249 + 5099 = 33017
@@ -96,9 +97,9 @@ def test_shopify_gross_comes_from_the_line_items(za_raw):
 
 def test_shopify_refund_policy_is_switchable_and_reported(za_raw):
     first = _first_rows(za_raw)
-    kept_all = load_orders(SHOPIFY_ZA, preset="shopify", refunds="keep")
+    kept_all = load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR", refunds="keep")
     assert revenue(kept_all) == pytest.approx(first["Subtotal"].astype(float).sum())
-    warnings = _messages(load_orders(SHOPIFY_ZA, preset="shopify").attrs["kpitools_warnings"])
+    warnings = _messages(load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR").attrs["kpitools_warnings"])
     assert (
         "column 'order_id': 2 refunded, voided or cancelled orders left out (refunds: exclude, "
         "as in Shopify's sales report) (row 3: '#13520', row 8: '#13523')"
@@ -111,7 +112,7 @@ def test_shopify_refund_policy_is_switchable_and_reported(za_raw):
 
 
 def test_shopify_discount_is_not_taken_twice():
-    orders = load_orders(SHOPIFY_BD, preset="shopify").set_index("order_id")
+    orders = load_orders(SHOPIFY_BD, preset="shopify", currency="BDT").set_index("order_id")
     # #71737: lines 600 + 1400 = 2000 gross, Discount Amount 400, Subtotal 1600
     assert orders.loc["#71737", ["amount", "discount"]].tolist() == [2000.0, 400.0]
     # 4 orders of 1400 + 1600 = 7200 (Σ Subtotal)
@@ -119,7 +120,7 @@ def test_shopify_discount_is_not_taken_twice():
 
 
 def test_shopify_guest_orders_stay_in_revenue_but_not_in_customer_kpis():
-    orders = load_orders(SHOPIFY_BD, preset="shopify")
+    orders = load_orders(SHOPIFY_BD, preset="shopify", currency="BDT")
     assert orders["customer_id"].isna().all()
     assert revenue(orders) == 7200.0
     assert new_customers_orders(orders) == 0.0
@@ -133,7 +134,7 @@ def test_shopify_guest_orders_stay_in_revenue_but_not_in_customer_kpis():
 
 
 def test_shopify_guests_as_own_customers():
-    orders = load_orders(SHOPIFY_BD, preset="shopify", guests="own_customer")
+    orders = load_orders(SHOPIFY_BD, preset="shopify", currency="BDT", guests="own_customer")
     assert orders["customer_id"].tolist() == [
         "guest:#71733",
         "guest:#71734",
@@ -173,8 +174,9 @@ def test_check_data_says_how_many_rows_the_policies_touched(tmp_path):
         tmp_path,
         SHOPIFY_ZA,
         f"""
-        orders: {{file: {SHOPIFY_ZA.name}, preset: shopify}}
+        orders: {{file: {SHOPIFY_ZA.name}, preset: shopify, currency: ZAR}}
     """,
+        currency="ZAR",
     )
     found = check_client(folder)
     assert not [p for p in found[SHOPIFY_ZA.name] if p.severity == "error"]
@@ -191,8 +193,9 @@ def test_policy_values_are_checked_in_client_yml(tmp_path):
         tmp_path,
         SHOPIFY_ZA,
         f"""
-        orders: {{file: {SHOPIFY_ZA.name}, preset: shopify, refunds: exclud, guests: nobody}}
+        orders: {{file: {SHOPIFY_ZA.name}, preset: shopify, currency: ZAR, refunds: exclud, guests: nobody}}
     """,
+        currency="ZAR",
     )
     rendered = _messages(check_client(folder)["client.yml"])
     assert len(rendered) == 1
@@ -207,7 +210,7 @@ def test_unknown_loader_option():
     with pytest.raises(
         KpitoolsError, match=r"unknown option 'refund' \(did you mean 'refunds'\?\)"
     ):
-        load_orders(SHOPIFY_ZA, preset="shopify", refund="keep")
+        load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR", refund="keep")
 
 
 # --- UCI Online Retail: line items from client.yml alone --------------------------------------
@@ -586,5 +589,5 @@ def test_shopify_emails_identify_customers_without_case(tmp_path):
     text = SHOPIFY_ZA.read_text("utf-8").replace("customer06@example.com", "Customer06@Example.com")
     path = tmp_path / "orders_export.csv"
     path.write_text(text, encoding="utf-8")
-    orders = load_orders(path, preset="shopify").set_index("order_id")
+    orders = load_orders(path, preset="shopify", currency="ZAR").set_index("order_id")
     assert orders.loc["#13524", "customer_id"] == "customer06@example.com"

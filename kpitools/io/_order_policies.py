@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from kpitools._errors import Problem
-from kpitools.io._parse import normalize_header, parse_numbers
+from kpitools.io._numbers import parse_numbers
+from kpitools.io._parse import normalize_header
 from kpitools.io._shapes import (
     CANCELLED_AT,
     FINANCIAL_STATUS,

@@ -35,6 +35,11 @@ __all__ = ["HEADER_SEARCH_ROWS", "RawTable", "ReadError", "read_raw"]
 
 #: How many non-blank rows at the top of a file are searched for the header row.
 HEADER_SEARCH_ROWS = 30
+#: After this many empty rows in a row, an Excel sheet is checked for values further down.
+EMPTY_RUN_ROWS = 1_000
+#: Bytes of a sheet's XML scanned at a time when counting its values.
+XML_CHUNK_BYTES = 1 << 20
+_XML_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)[\s>]")
 #: Bytes examined to decide whether a file is binary and which delimiter it uses.
 SNIFF_BYTES = 64 * 1024
 #: Delimiters tried when sniffing a text file, most common first.
@@ -395,14 +400,45 @@ def _mark_unsaved_formulas(data: bytes, sheet: str, records: list) -> None:
 
 
 def _sheet_records(worksheet, max_row: int | None = None) -> list[tuple[int, list[object]]]:
+    """Rows of a sheet as read by openpyxl (read-only mode), numbered from 1.
+
+    Sheets often carry many empty but formatted rows below the table (a million, when a whole
+    column was styled). After :data:`EMPTY_RUN_ROWS` empty rows in a row, the sheet's XML is
+    scanned for cell values (fast, no Python per row); when every value has already been read,
+    the rest is not read. Otherwise reading goes on, so no data is ever skipped.
+    """
+    records: list[tuple[int, list[object]]] = []
+    empty_run = values_read = 0
+    scanned = max_row is not None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return [
-            (i, list(cells))
-            for i, cells in enumerate(
-                worksheet.iter_rows(min_row=1, max_row=max_row, values_only=True), 1
-            )
-        ]
+        rows = worksheet.iter_rows(min_row=1, max_row=max_row, values_only=True)
+        for i, cells in enumerate(rows, 1):
+            filled = sum(c is not None for c in cells)
+            values_read += filled
+            empty_run = 0 if filled else empty_run + 1
+            records.append((i, list(cells)))
+            if empty_run >= EMPTY_RUN_ROWS and not scanned:
+                scanned = True
+                if _sheet_value_count(worksheet) <= values_read:
+                    break
+    return records
+
+
+def _sheet_value_count(worksheet) -> float:
+    """Cells holding a value (``<v>`` or an inline string) in the sheet's XML; inf if unknown."""
+    try:
+        source = worksheet.parent._archive.open(worksheet._worksheet_path)
+    except (AttributeError, KeyError, OSError):  # not a read-only sheet of a zip: read it all
+        return float("inf")
+    count, tail = 0, b""
+    with source:
+        while chunk := source.read(XML_CHUNK_BYTES):
+            buffer = tail + chunk
+            cut = buffer.rfind(b">") + 1  # count whole tags only; the rest joins the next chunk
+            count += len(_XML_VALUE.findall(buffer, 0, cut))
+            tail = buffer[cut:]
+    return count
 
 
 def _best_sheet(book, names: list[str], known_headers: Collection[str]) -> str:

@@ -26,6 +26,8 @@ import pandas as pd
 import yaml
 
 from kpitools._errors import DataValidationError, KpitoolsError, Problem, did_you_mean
+from kpitools.io._numbers import check_decimal
+from kpitools.io._parse import check_date_format
 from kpitools.io._presets import get_preset
 from kpitools.io._shapes import SHAPE_OPTIONS, Shape
 from kpitools.io._yaml import ClientYamlError, load_client_yaml
@@ -38,8 +40,20 @@ __all__ = ["CONFIG_FILE", "Client", "check_client", "load_client"]
 CONFIG_FILE = "client.yml"
 #: Goals agreed in a workshop (notebook 01) are saved beside client.yml and take precedence.
 GOALS_FILE = "goals.yaml"
-#: Options a table entry of client.yml may set (shapes and policies of real exports: _shapes.py).
-TABLE_OPTIONS = ("file", "sheet", "header_row", "encoding", "preset", "columns", *SHAPE_OPTIONS)
+#: Options a table entry of client.yml may set (shapes and policies of real exports: _shapes.py;
+#: value conventions: date_format, decimal, currency).
+TABLE_OPTIONS = (
+    "file",
+    "sheet",
+    "header_row",
+    "encoding",
+    "preset",
+    "columns",
+    "date_format",
+    "decimal",
+    "currency",
+    *SHAPE_OPTIONS,
+)
 # A table may also list several files of the same layout: {files: [{file: a.csv}, {file: b.csv}]}.
 #: Report languages.
 LANGUAGES = ("zh-TW", "en")
@@ -230,6 +244,10 @@ def _read_client(
             sheet=entry.get("sheet"),
             header_row=entry.get("header_row"),
             options={k: entry[k] for k in SHAPE_OPTIONS if k in entry},
+            date_format=entry.get("date_format") or "auto",
+            decimal=entry.get("decimal") or "auto",
+            currency=entry.get("currency"),
+            client_currency=config.get("currency"),
         )
         problems[label] = found
         ok = frame is not None and not any(p.severity == "error" for p in found)
@@ -657,6 +675,8 @@ def _file_entry(name: str, entry: object, folder: Path, problems: list[Problem])
         preset = get_preset(str(entry["preset"]), name) if entry.get("preset") else None
         given = {k: entry[k] for k in SHAPE_OPTIONS if k in entry}
         Shape.from_options(given, name, preset.policies if preset else {})
+        check_date_format(entry.get("date_format"))
+        check_decimal(entry.get("decimal"))
     except KpitoolsError as exc:
         message, _, hint = str(exc).partition("\nHint: ")
         problems.append(Problem(f"tables: {name}: {message}", hint=hint or None))

@@ -33,7 +33,7 @@ from kpitools.io._presets import Preset, get_preset, presets_for
 from kpitools.io._read import RawTable, ReadError, read_raw
 from kpitools.io._shapes import LINE_VALUE, Shape, combine_rows
 from kpitools.schemas._contract import TableSpec, table_spec
-from kpitools.schemas._validate import check, coerce, complete
+from kpitools.schemas._validate import ValueOptions, check, coerce, complete
 
 __all__ = [
     "load_churn_events",
@@ -56,6 +56,8 @@ SUGGESTION_CUTOFF = 0.6
 _WORDS_AND_BLANKS = re.compile(r"\S[ \t]+\S")
 #: A preset is suggested when at least this many of its headers are in the file.
 PRESET_SUGGESTION_MIN_HEADERS = 3
+#: Amounts are in this currency unless the caller or client.yml says otherwise.
+DEFAULT_CURRENCY = "TWD"
 
 Source = str | os.PathLike | pd.DataFrame | bytes
 
@@ -69,6 +71,9 @@ def load_table(
     encoding: str = "auto",
     sheet: str | int | None = None,
     header_row: int | None = None,
+    date_format: str = "auto",
+    decimal: str = "auto",
+    currency: str | None = None,
     **options: object,
 ) -> pd.DataFrame:
     """Load ``source`` as the canonical table ``name`` (see ``kpitools/schemas/tables.yaml``).
@@ -93,6 +98,17 @@ def load_table(
     header_row
         Row number (1 = first row, as the spreadsheet shows it) of the header; found
         automatically when left out.
+    date_format
+        Order of dates such as ``12/1/10``: ``"auto"`` decides it from all the values of a
+        column and refuses a column that stays ambiguous; ``"roc"`` (民國 year/month/day),
+        ``"ymd"``, ``"mdy"`` or ``"dmy"`` say it.
+    decimal
+        ``"auto"`` detects ``1,234.56`` versus ``1.234,56`` per column and refuses what stays
+        ambiguous; ``"."`` or ``","`` say it.
+    currency
+        Currency of the file's amounts (ISO code). Left out, amounts must be Taiwan dollars
+        (``NT$``, ``元`` or unmarked) and a bare ``$`` is refused; ``currency="TWD"`` also reads
+        a bare ``$`` as NT$. Values marked with another currency are always refused.
     **options
         Shapes and policies of real exports, as in client.yml: ``refunds``, ``guests``,
         ``returns``, ``line_items``, ``stages``, ``report_table``, ``delimiter``, ``names``,
@@ -130,6 +146,9 @@ def load_table(
         sheet=sheet,
         header_row=header_row,
         options=options,
+        date_format=date_format,
+        decimal=decimal,
+        currency=currency,
     )
     if frame is None or any(p.severity == "error" for p in problems):
         raise DataValidationError({label: problems})
@@ -155,13 +174,35 @@ def _load(
     header_row: int | None = None,
     today: dt.date | None = None,
     options: Mapping[str, object] | None = None,
+    date_format: str = "auto",
+    decimal: str = "auto",
+    currency: str | None = None,
+    client_currency: str | None = None,
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Load without raising for data problems: ``(frame or None, problems)``.
 
-    Bad *arguments* (unknown table or preset, a ``columns=`` that is not a mapping) still raise
-    KpitoolsError: they are the caller's mistake, not the file's.
+    Bad *arguments* (unknown table or preset, a ``columns=`` that is not a mapping, an unknown
+    date_format or decimal) still raise KpitoolsError: they are the caller's mistake, not the
+    file's. ``client_currency`` is the client's reporting currency (client.yml ``currency``);
+    ``currency`` the currency declared for this file.
     """
     spec = table_spec(name)
+    expected = str(client_currency or currency or DEFAULT_CURRENCY).upper()
+    values = ValueOptions(
+        date_format=date_format,
+        decimal=decimal,
+        currency=expected,
+        dollar_is=str(currency).upper() if currency else None,
+    )
+    if currency and str(currency).upper() != expected:
+        return None, [
+            Problem(
+                f"the file's amounts are declared in {str(currency).upper()}, but the client "
+                f"reports in {expected}",
+                hint=f"kpitools does not convert currencies: convert the amounts to {expected} "
+                "before loading, or change the client's currency: in client.yml.",
+            )
+        ]
     chosen = get_preset(preset, name) if preset else None
     if columns is not None and not isinstance(columns, Mapping):
         raise KpitoolsError(
@@ -189,7 +230,7 @@ def _load(
         )
     except ReadError as exc:
         return None, [exc.problem]
-    return _to_canonical(raw, spec, chosen, dict(columns or {}), today, shape)
+    return _to_canonical(raw, spec, chosen, dict(columns or {}), today, shape, values)
 
 
 def _fits(spec: TableSpec, preset: Preset, user_columns: dict[str, str | None]):
@@ -211,6 +252,7 @@ def _to_canonical(
     user_columns: dict[str, str | None],
     today: dt.date | None,
     shape: Shape | None = None,
+    values: ValueOptions | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     shape = shape or Shape.from_options(None, spec.name, preset.policies if preset else {})
     problems = list(raw.problems)
@@ -241,7 +283,7 @@ def _to_canonical(
     else:
         problems.extend(_missing_column(c, spec, headers, unmapped, preset) for c in missing)
 
-    typed, parse_problems = coerce(renamed, spec, rows)
+    typed, parse_problems = coerce(renamed, spec, rows, values)
     problems.extend(parse_problems)
     if preset is not None and preset.lowercase:
         lower = [c for c in preset.lowercase if c in typed.columns]
@@ -273,6 +315,15 @@ def _to_canonical(
         present.discard("customer_id")
     frame = complete(typed, spec)
     problems.extend(check(frame, spec, rows, present, today=today, reported=parse_problems))
+    if frame.empty and not missing:
+        problems.append(
+            Problem(
+                "the table has no rows (a header only)",
+                hint="export the table again with its data; KPIs of an empty table show "
+                "'—' (no data), not 0.",
+                severity="warning",
+            )
+        )
 
     frame.attrs["kpitools_table"] = spec.name
     frame.attrs["kpitools_warnings"] = [p for p in problems if p.severity == "warning"]
@@ -432,6 +483,9 @@ def _table_loader(name: str, summary: str):
         encoding: str = "auto",
         sheet: str | int | None = None,
         header_row: int | None = None,
+        date_format: str = "auto",
+        decimal: str = "auto",
+        currency: str | None = None,
         **options: object,
     ) -> pd.DataFrame:
         return load_table(
@@ -442,6 +496,9 @@ def _table_loader(name: str, summary: str):
             encoding=encoding,
             sheet=sheet,
             header_row=header_row,
+            date_format=date_format,
+            decimal=decimal,
+            currency=currency,
             **options,
         )
 

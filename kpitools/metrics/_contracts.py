@@ -115,6 +115,19 @@ def contracts_table(contracts: TableLike, extra: Iterable[str] = ()) -> ir.Table
     )
 
 
+def started_by(contracts: TableLike, period: str | Period | None) -> bool:
+    """Whether any contract starts before the end of ``period`` (any at all for None).
+
+    Contract flows of a period (TCV, new customers) are 0.0 when contracts exist by then but
+    none started in the period, and NaN (no data) when no contract has started yet.
+    """
+    c = contracts_table(contracts)
+    p = as_period(period)
+    if p is not None:
+        c = c.filter(c.start_date < p.end.to_pydatetime())
+    return bool(scalar(c.count()))
+
+
 def active_at(c: ir.Table, month: int) -> ir.Table:
     """Contracts counted in the MRR of month ``month`` (they cover its last day)."""
     return c.filter((c.first_month <= month) & (c.last_month >= month))

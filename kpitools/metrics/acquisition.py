@@ -16,7 +16,12 @@ import pandas as pd
 
 from kpitools._engine import TableLike, in_period, scalar, table
 from kpitools._errors import KpitoolsError
-from kpitools.metrics._contracts import check_choice, check_margin, contracts_table
+from kpitools.metrics._contracts import (
+    check_choice,
+    check_margin,
+    contracts_table,
+    started_by,
+)
 from kpitools.periods import Period, as_period
 
 __all__ = ["cac", "cac_payback_months", "new_customers"]
@@ -53,7 +58,8 @@ def new_customers(contracts: TableLike, period: str | Period | None = None) -> f
     """Number of customers whose first contract starts in the period.
 
     Formula: count of customers with min(start_date) in ``[start, end)``. Units: count.
-    Period: flow by the first ``start_date``; None = every customer ever. Zero policy: 0.0.
+    Period: flow by the first ``start_date``; None = every customer ever. Zero policy: 0.0;
+    NaN (no data) when no contract has started by the period's end.
     A returning customer is not new again (see reactivation in ``mrr_movements``).
     Source: kpi-definitions.md §1.9 (CAC denominator).
 
@@ -67,7 +73,10 @@ def new_customers(contracts: TableLike, period: str | Period | None = None) -> f
     >>> new_customers(c, "2024Q3")  # a renewed in Q3 but started in Q1
     1.0
     """
-    return scalar(_new_in(contracts, as_period(period)).count())
+    count = scalar(_new_in(contracts, as_period(period)).count())
+    if count == 0 and not started_by(contracts, period):
+        return math.nan
+    return count
 
 
 def _spend_table(marketing_spend: TableLike) -> ir.Table:

@@ -38,7 +38,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from kpitools._engine import TableLike, in_period, scalar, table
+from kpitools._engine import TableLike, flow_total, in_period, scalar, table
 from kpitools._errors import KpitoolsError, did_you_mean
 from kpitools.periods import Period, as_period
 
@@ -112,10 +112,6 @@ def _first_orders(t: ir.Table) -> ir.Table:
     return t.group_by("customer_id").aggregate(first_order_date=t.order_date.min())
 
 
-def _zero_if_nan(x: float) -> float:
-    return 0.0 if math.isnan(x) else x
-
-
 def revenue(
     orders: TableLike, period: str | Period | None = None, *, basis: str = "gross_less_discounts"
 ) -> float:
@@ -136,8 +132,9 @@ def revenue(
     Returns
     -------
     float
-        Currency (the client's, tax excluded). Flow over ``[start, end)``; an empty period
-        gives 0.0 (no sales), never NaN.
+        Currency (the client's, tax excluded). Flow over ``[start, end)``. A period without
+        orders gives 0.0 when it lies between the first and last order dates, and NaN ("no
+        data", shown as —) before or after them or for an empty table.
 
     Notes
     -----
@@ -153,8 +150,10 @@ def revenue(
     >>> revenue(o, "2024Q3"), revenue(o, "2024Q3", basis="gross")
     (1400.0, 1500.0)
     """
-    t = in_period(_orders(orders), "order_date", as_period(period))
-    return _zero_if_nan(scalar(_sales(t, basis).sum()))
+    p = as_period(period)
+    every = _orders(orders)
+    t = in_period(every, "order_date", p)
+    return flow_total(every, "order_date", p, _sales(t, basis).sum())
 
 
 def aov(
@@ -203,7 +202,8 @@ def gross_margin(orders: TableLike, period: str | Period | None = None) -> float
     Returns
     -------
     float
-        Currency. Flow over ``[start, end)``; 0.0 for an empty period.
+        Currency. Flow over ``[start, end)``; empty periods as :func:`revenue` (0.0 inside the
+        order dates, NaN outside them).
 
     Notes
     -----
@@ -211,7 +211,8 @@ def gross_margin(orders: TableLike, period: str | Period | None = None) -> float
     (profit ÷ cost) is a different number.
     """
     t = _with_cost(orders, period)
-    return _zero_if_nan(scalar((_sales(t, "gross_less_discounts") - t.cost).sum()))
+    margin = (_sales(t, "gross_less_discounts") - t.cost).sum()
+    return flow_total(_orders(orders), "order_date", as_period(period), margin)
 
 
 def gross_margin_rate(orders: TableLike, period: str | Period | None = None) -> float:
@@ -303,7 +304,8 @@ def new_customers_orders(orders: TableLike, period: str | Period | None = None) 
     Returns
     -------
     float
-        A count. 0.0 for an empty period. With ``period=None`` every customer is new.
+        A count; 0.0 for a period between the first and last order dates without a first
+        order, NaN (no data) outside them. With ``period=None`` every customer is new.
 
     Notes
     -----
@@ -311,8 +313,9 @@ def new_customers_orders(orders: TableLike, period: str | Period | None = None) 
     falls in the month").
     """
     p = as_period(period)
-    first = in_period(_first_orders(_orders(orders)), "first_order_date", p)
-    return scalar(first.count())
+    t = _orders(orders)
+    count = scalar(in_period(_first_orders(t), "first_order_date", p).count())
+    return flow_total(t, "order_date", p, ibis.null("float64")) if count == 0 else count
 
 
 def new_vs_returning_revenue(

@@ -26,6 +26,7 @@ from kpitools.metrics._contracts import (
     monthly_flows,
     period_months,
     snapshot_period,
+    started_by,
 )
 from kpitools.periods import MONTHS_PER_YEAR, Period, as_period
 
@@ -63,7 +64,8 @@ def mrr(contracts: TableLike, period: str | Period | None = None, *, at: str = "
     Returns
     -------
     float
-        Currency per month. 0.0 when no contract is active (a stock, never NaN).
+        Currency per month. 0.0 when no contract is active although some started before (a
+        stock); NaN (no data) when no contract has started by the snapshot month.
 
     Notes
     -----
@@ -88,7 +90,16 @@ def mrr(contracts: TableLike, period: str | Period | None = None, *, at: str = "
     """
     c = contracts_table(contracts)
     month = _snapshot_month(c, period, at)
-    return scalar(active_at(c, month).mrr.sum().fill_null(0.0))
+    return _stock(c, active_at(c, month), month)
+
+
+def _stock(c, live, month: int) -> float:
+    """Σ mrr of the live contracts: 0.0 when none is live but some started by ``month``; NaN
+    (no data) when no contract has started yet, e.g. a headers-only contracts file."""
+    total = scalar(live.mrr.sum())
+    if math.isnan(total):
+        return 0.0 if scalar(c.filter(c.first_month <= month).count()) else math.nan
+    return total
 
 
 def arr(
@@ -102,7 +113,8 @@ def arr(
 
     ``contract_arr=True`` keeps only contracts of at least 12 months (the original "annual
     recurring" meaning, ChartMogul). Units: currency per year. Period and zero policy as
-    :func:`mrr` (0.0 when nothing is active). Source: ChartMogul, Baremetrics (§1.3).
+    :func:`mrr` (0.0 when nothing is active, NaN before any contract). Source: ChartMogul,
+    Baremetrics (§1.3).
 
     Examples
     --------
@@ -119,7 +131,7 @@ def arr(
     live = active_at(c, month)
     if contract_arr:
         live = live.filter(live.term_months >= MIN_CONTRACT_ARR_MONTHS - _TERM_TOLERANCE)
-    return MONTHS_PER_YEAR * scalar(live.mrr.sum().fill_null(0.0))
+    return MONTHS_PER_YEAR * _stock(c, live, month)
 
 
 def arpa(
@@ -243,7 +255,8 @@ def tcv(
 
     ``total_value`` includes one-time fees (a16z). ``mode="average"`` gives the mean per
     contract. Units: currency. Period: flow by ``start_date`` (None = all contracts).
-    Zero policy: 0.0 total / NaN average when no contract started. Source: a16z (§1.4).
+    Zero policy: 0.0 total / NaN average when no contract started in the period; NaN for both
+    when no contract has started by its end (no data). Source: a16z (§1.4).
 
     Examples
     --------
@@ -260,7 +273,11 @@ def tcv(
     value = t.total_value.cast("float64")
     if mode == "average":
         return scalar(value.mean())
-    return scalar(value.sum().fill_null(0.0))
+    total = scalar(value.sum())
+    if math.isnan(total) and started_by(contracts, period):
+        return 0.0
+    return total
+
 
 
 def mrr_movements(

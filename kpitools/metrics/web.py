@@ -24,7 +24,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from kpitools._engine import TableLike, in_period, scalar, table
+from kpitools._engine import TableLike, flow_total, in_period, scalar, table
 from kpitools.metrics.orders import _choice
 from kpitools.periods import Period, as_period
 
@@ -63,9 +63,12 @@ def _web(web_traffic: TableLike, period: str | Period | None, *extra: str) -> ir
     return in_period(t, "date", as_period(period))
 
 
-def _total(t: ir.Table, column: str) -> float:
-    """Σ column (nulls skipped); 0.0 for an empty period."""
-    return scalar(t[column].cast("float64").sum().fill_null(0.0))
+def _total(web_traffic: TableLike, period: str | Period | None, column: str) -> float:
+    """Σ column (nulls skipped); empty periods as ``flow_total`` (0.0 inside the data's dates,
+    NaN outside them)."""
+    every = table(web_traffic, "web_traffic", (*_REQUIRED, column))
+    p = as_period(period)
+    return flow_total(every, "date", p, in_period(every, "date", p)[column].cast("float64").sum())
 
 
 def _ratio(t: ir.Table, numerator: str, denominator: str) -> float:
@@ -86,13 +89,14 @@ def _stream(t: ir.Table, stream: str) -> ir.NumericValue:
 def sessions(web_traffic: TableLike, period: str | Period | None = None) -> float:
     """Sessions (工作階段): visits that started in the period (GA4 ``sessions``).
 
-    Formula: Σ sessions. Units: count; 0.0 for an empty period.
+    Formula: Σ sessions. Units: count; 0.0 for a quiet period, NaN (no data) outside the
+    dates of the data.
 
     Notes
     -----
     Source: GA4 Data API schema ``sessions`` (kpi-definitions.md §5).
     """
-    return _total(_web(web_traffic, period), "sessions")
+    return _total(web_traffic, period, "sessions")
 
 
 def active_users(web_traffic: TableLike, period: str | Period | None = None) -> float:
@@ -106,13 +110,13 @@ def active_users(web_traffic: TableLike, period: str | Period | None = None) -> 
     Returns
     -------
     float
-        Count of user-days; 0.0 for an empty period.
+        Count of user-days; 0.0 for a quiet period, NaN (no data) outside the dates of the data.
 
     Notes
     -----
     Source: GA4 Data API ``activeUsers`` (kpi-definitions.md §5), summed per day.
     """
-    return _total(_web(web_traffic, period, "users"), "users")
+    return _total(web_traffic, period, "users")
 
 
 def engagement_rate(web_traffic: TableLike, period: str | Period | None = None) -> float:
@@ -182,13 +186,14 @@ def average_engagement_seconds(web_traffic: TableLike, period: str | Period | No
 def key_events(web_traffic: TableLike, period: str | Period | None = None) -> float:
     """Key events (重要事件, formerly "conversions" in GA4) in the period.
 
-    Formula: Σ key_events. Units: count; 0.0 for an empty period.
+    Formula: Σ key_events. Units: count; 0.0 for a quiet period, NaN (no data) outside the
+    dates of the data.
 
     Notes
     -----
     Source: GA4 ``keyEvents`` (renamed from conversions in March 2024; kpi-definitions.md §5).
     """
-    return _total(_web(web_traffic, period, "key_events"), "key_events")
+    return _total(web_traffic, period, "key_events")
 
 
 def key_events_per_session(web_traffic: TableLike, period: str | Period | None = None) -> float:
@@ -231,14 +236,16 @@ def revenue_per_session(
 
 
 def _revenue(web_traffic: TableLike, period: str | Period | None, stream: str) -> float:
-    t = _web(web_traffic, period)
-    return scalar(_stream(t, stream).sum().fill_null(0.0))
+    every = table(web_traffic, "web_traffic", _REQUIRED)
+    p = as_period(period)
+    return flow_total(every, "date", p, _stream(in_period(every, "date", p), stream).sum())
 
 
 def ad_revenue(web_traffic: TableLike, period: str | Period | None = None) -> float:
     """Ad revenue (廣告收入) of the period: Σ ad_revenue (AdSense/AdMob, GA4 ``totalAdRevenue``).
 
-    Currency; 0.0 for an empty period or a table without the column.
+    Currency; 0.0 for a table without the column or a quiet period, NaN (no data) outside the
+    dates of the data.
     """
     return _revenue(web_traffic, period, "ad")
 
@@ -246,7 +253,8 @@ def ad_revenue(web_traffic: TableLike, period: str | Period | None = None) -> fl
 def affiliate_revenue(web_traffic: TableLike, period: str | Period | None = None) -> float:
     """Affiliate revenue (聯盟行銷收入): Σ affiliate_revenue (imported from affiliate networks).
 
-    Currency; 0.0 for an empty period or a table without the column. Not a GA4 metric.
+    Currency; 0.0 for a table without the column or a quiet period, NaN (no data) outside the
+    dates of the data. Not a GA4 metric.
     """
     return _revenue(web_traffic, period, "affiliate")
 
@@ -254,7 +262,7 @@ def affiliate_revenue(web_traffic: TableLike, period: str | Period | None = None
 def content_revenue(web_traffic: TableLike, period: str | Period | None = None) -> float:
     """Content revenue (內容變現收入): ad revenue + affiliate revenue of the period.
 
-    Currency; 0.0 for an empty period.
+    Currency; 0.0 for a quiet period, NaN (no data) outside the dates of the data.
     """
     return _revenue(web_traffic, period, "content")
 
@@ -323,11 +331,12 @@ def followers(social: TableLike, period: str | Period | None = None) -> float:
     Returns
     -------
     float
-        Count (a stock, at period end); 0.0 when no platform has an observation by then.
+        Count (a stock, at period end); NaN (no data) when no platform has an observation by
+        then.
     """
     p = as_period(period)
     latest = _followers_at(_social(social, "followers"), p.end.to_pydatetime() if p else None)
-    return scalar(latest.value.sum().fill_null(0.0))
+    return scalar(latest.value.sum())
 
 
 def follower_growth_rate(social: TableLike, period: str | Period | None = None) -> float:
@@ -373,11 +382,14 @@ def follower_growth_rate(social: TableLike, period: str | Period | None = None) 
 def mentions(social: TableLike, period: str | Period | None = None) -> float:
     """Brand mentions (品牌提及次數) in the period, summed across platforms.
 
-    Formula: Σ mentions of rows dated in the period. Count; 0.0 for an empty period.
+    Formula: Σ mentions of rows dated in the period. Count; 0.0 for a quiet period, NaN (no
+    data) outside the dates of the data.
 
     Notes
     -----
     Source: counts from a social-listening tool (kpi-definitions.md §5, secondary).
     """
-    t = in_period(_social(social, "mentions"), "date", as_period(period))
-    return scalar(t.mentions.cast("float64").sum().fill_null(0.0))
+    every = _social(social, "mentions")
+    p = as_period(period)
+    t = in_period(every, "date", p)
+    return flow_total(every, "date", p, t.mentions.cast("float64").sum())

@@ -54,6 +54,8 @@ class TableSpec:
     date_order: tuple[tuple[str, str], ...] = ()
     #: (column that must be filled, column tested, values of the tested column that require it)
     required_if: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    #: (column, column it may not exceed, relative tolerance that is only a warning)
+    at_most: tuple[tuple[str, str, float], ...] = ()
 
     @property
     def required(self) -> list[str]:
@@ -104,7 +106,11 @@ def _column(name: str, raw: dict) -> ColumnSpec:
 def _table(name: str, raw: dict) -> TableSpec:
     date_order: list[tuple[str, str]] = []
     required_if: list[tuple[str, str, tuple[str, ...]]] = []
+    at_most: list[tuple[str, str, float]] = []
     for rule in raw.get("rules", ()):
+        if "at_most" in rule:
+            smaller, larger = rule["at_most"]
+            at_most.append((smaller, larger, float(rule.get("tolerance", 0.0))))
         if "date_order" in rule:
             first, second = rule["date_order"]
             date_order.append((first, second))
@@ -118,6 +124,7 @@ def _table(name: str, raw: dict) -> TableSpec:
         columns={c: _column(c, spec) for c, spec in raw["columns"].items()},
         date_order=tuple(date_order),
         required_if=tuple(required_if),
+        at_most=tuple(at_most),
     )
 
 

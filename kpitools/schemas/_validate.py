@@ -16,19 +16,28 @@ spreadsheet user sees for ``frame.iloc[i]``).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from kpitools._errors import Problem
-from kpitools.io._parse import parse_categories, parse_dates, parse_numbers, parse_strings
+from kpitools.io._numbers import check_decimal, currency_codes, decimal_evidence, read_numbers
+from kpitools.io._parse import (
+    Finding,
+    check_date_format,
+    parse_categories,
+    parse_strings,
+    read_dates,
+)
 from kpitools.schemas._contract import ColumnSpec, TableSpec
 
 __all__ = [
     "MAX_VALUES_SHOWN",
     "OUTLIER_MEDIAN_MULTIPLE",
     "OUTLIER_MIN_VALUES",
+    "ValueOptions",
     "build_schema",
     "check",
     "coerce",
@@ -47,6 +56,35 @@ _NUMBER_HINT = (
     "write numbers as 1234, 1,234, NT$1,234, (1,234) for a negative or 12% for a rate; "
     "remove other words and units."
 )
+
+
+@dataclass(frozen=True)
+class ValueOptions:
+    """How a file writes its values (client.yml table options / loader arguments).
+
+    ``date_format``: "auto" or an order of ``DATE_FORMATS``; ``decimal``: "auto", "." or ",";
+    ``currency``: the currency amounts must be in (the client's, "TWD" by default);
+    ``dollar_is``: the currency a bare "$" stands for, when the user declared it.
+    """
+
+    date_format: str = "auto"
+    decimal: str = "auto"
+    currency: str | None = "TWD"
+    dollar_is: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "date_format", check_date_format(self.date_format))
+        object.__setattr__(self, "decimal", check_decimal(self.decimal))
+
+
+_AT_MOST_HINTS = {
+    "discount": "a discount cannot exceed the amount before discounts: check whether the amount "
+    "column is already after discounts (then leave the discount column out) and whether the two "
+    "columns are swapped.",
+    "engaged_sessions": "engaged sessions are part of sessions: check that both columns come from "
+    "the same GA4 report and dimension (GA4 estimates counts, so up to 5% above is only a "
+    "warning).",
+}
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -89,33 +127,62 @@ def _plain(value: object) -> object:
 
 
 def coerce(
-    frame: pd.DataFrame, spec: TableSpec, rows: np.ndarray
+    frame: pd.DataFrame,
+    spec: TableSpec,
+    rows: np.ndarray,
+    options: ValueOptions | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Parse every canonical column present in ``frame`` into its contract dtype.
 
     Returns a new frame (columns in the order given) and the parse problems. Cells that cannot be
-    parsed become missing values in the new frame.
+    parsed (or whose date order, decimal convention or currency is unclear) become missing
+    values in the new frame. A number column whose values do not settle the decimal convention
+    takes the one of the file's other number columns; a date column likewise takes the date
+    order of the file's other date columns when that order is one of its possible readings.
     """
+    options = options or ValueOptions()
     out: dict[str, pd.Series] = {}
     problems: list[Problem] = []
+    fallback = _file_decimal(frame, spec) if options.decimal == "auto" else None
+    dated = {
+        name: read_dates(frame[name].reset_index(drop=True), options.date_format)
+        for name in frame.columns
+        if name in spec.columns and spec.columns[name].dtype == "date"
+    }
+    orders = {p.order for p in dated.values() if p.order is not None}
     for name in frame.columns:
         column = spec.columns.get(name)
         values = frame[name].reset_index(drop=True)
         if column is None:
             out[name] = values
             continue
+        findings: tuple[Finding, ...] = ()
         if column.dtype == "date":
-            parsed, bad = parse_dates(values)
+            parsed_dates = dated[name]
+            shared = orders & set(parsed_dates.fitting)
+            if parsed_dates.order is None and len(shared) == 1:
+                parsed_dates = read_dates(values, shared.pop())
+            parsed, bad, findings = parsed_dates.dates, parsed_dates.bad, parsed_dates.findings
             what = ("value is not a date", "values are not dates")
             hint = _DATE_HINT
         elif column.is_number:
-            parsed, bad = parse_numbers(values)
+            numbers = read_numbers(
+                values,
+                decimal=options.decimal,
+                fallback=fallback,
+                currency=options.currency,
+                dollar_is=options.dollar_is,
+                money=column.money,
+            )
+            parsed, bad, findings = numbers.numbers, numbers.bad, numbers.findings
             what = ("value is not a number", "values are not numbers")
             hint = _NUMBER_HINT
         elif column.dtype == "category":
             parsed, bad = parse_categories(values, column.value_aliases), None
         else:
             parsed, bad = parse_strings(values), None
+            if name == "currency" and options.currency:
+                problems.extend(_other_currency(values, options.currency, rows))
         out[name] = parsed
         if bad is not None and bad.any():
             positions = np.flatnonzero(bad.to_numpy())
@@ -129,7 +196,58 @@ def coerce(
                     hint,
                 )
             )
+        for finding in findings:
+            positions = np.flatnonzero(finding.cells.to_numpy(dtype=bool))
+            problems.append(
+                _problem(
+                    finding.message,
+                    name,
+                    positions,
+                    rows,
+                    [str(v) for v in values.iloc[positions[:MAX_VALUES_SHOWN]]],
+                    finding.hint,
+                    severity=finding.severity,
+                )
+            )
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame))), problems
+
+
+def _other_currency(values: pd.Series, expected: str, rows: np.ndarray) -> list[Problem]:
+    """Rows whose ``currency`` column names another currency than the client's."""
+    codes = currency_codes(values)
+    odd = (codes.notna() & (codes != expected.upper())).to_numpy()
+    if not odd.any():
+        return []
+    positions = np.flatnonzero(odd)
+    found = ", ".join(f"{c} ({n})" for c, n in codes[odd].value_counts().sort_index().items())
+    return [
+        _problem(
+            f"{_plural(len(positions), 'row is', 'rows are')} in {found}, but amounts must be in "
+            f"{expected.upper()}",
+            "currency",
+            positions,
+            rows,
+            [str(v) for v in values.iloc[positions[:MAX_VALUES_SHOWN]]],
+            f"kpitools does not convert currencies: export or convert the amounts in "
+            f"{expected.upper()}, or set currency: in client.yml to the client's reporting "
+            "currency.",
+        )
+    ]
+
+
+def _file_decimal(frame: pd.DataFrame, spec: TableSpec) -> str | None:
+    """The decimal convention the file's number columns agree on, or None."""
+    point = comma = 0
+    for name in frame.columns:
+        column = spec.columns.get(name)
+        if column is not None and column.is_number:
+            p, c = decimal_evidence(frame[name])
+            point, comma = point + p, comma + c
+    if point and not comma:
+        return "."
+    if comma and not point:
+        return ","
+    return None
 
 
 def complete(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
@@ -251,7 +369,46 @@ def check(
             ]
             cases = cases[~np.asarray(repeat, dtype=bool)]
         problems.extend(_describe_failures(cases, frame, spec, rows))
+    problems.extend(_at_most(frame, spec, rows, present))
     problems.extend(_warnings(frame, spec, rows, present, today))
+    return problems
+
+
+def _at_most(
+    frame: pd.DataFrame, spec: TableSpec, rows: np.ndarray, present: set[str]
+) -> list[Problem]:
+    """Rows where a column exceeds the one it is part of (discount > amount…)."""
+    problems: list[Problem] = []
+    for smaller, larger, tolerance in spec.at_most:
+        if smaller not in present or larger not in present:
+            continue
+        a, b = frame[smaller], frame[larger]
+        above = (a > b).to_numpy()
+        far = (a > b * (1 + tolerance)).to_numpy()
+        for mask, severity in ((far, "error"), (above & ~far, "warning")):
+            if not mask.any():
+                continue
+            positions = np.flatnonzero(mask)
+            shown = positions[:MAX_VALUES_SHOWN]
+            values = [
+                f"{smaller} {_plain(x):g}, {larger} {_plain(y):g}"
+                for x, y in zip(a.iloc[shown], b.iloc[shown], strict=True)
+            ]
+            margin = f" by more than {tolerance:.0%}" if tolerance and severity == "error" else ""
+            problems.append(
+                _problem(
+                    f"{_plural(len(positions), 'row has', 'rows have')} {smaller} larger than "
+                    f"{larger}{margin}",
+                    smaller,
+                    positions,
+                    rows,
+                    values,
+                    hint=_AT_MOST_HINTS.get(
+                        smaller, f"{smaller} is part of {larger} and cannot exceed it."
+                    ),
+                    severity=severity,
+                )
+            )
     return problems
 
 

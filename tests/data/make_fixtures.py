@@ -35,12 +35,12 @@ def good_files() -> None:
     # The same table saved by Excel as "CSV UTF-8": a BOM in front of the first header.
     write_text(
         good / "orders_utf8_bom.csv",
-        '訂單編號,客戶編號,訂單日期,金額\nA1,C1,2024/1/5,"1,234元"\nA2,C2,2024/1/6,"$1,234.50"\n',
+        '訂單編號,客戶編號,訂單日期,金額\nA1,C1,2024/1/5,"1,234元"\nA2,C2,2024/1/6,"NT$1,234.50"\n',
         encoding="utf-8-sig",
     )
     write_text(
         good / "orders.tsv",
-        "order_id\tcustomer_id\torder_date\tamount\tdiscount\nA1\tC1\t2024-01-05\t１２３４\t12%\n",
+        "order_id\tcustomer_id\torder_date\tamount\tdiscount\nA1\tC1\t2024-01-05\t１２３４\t１２０\n",
     )
     # Deals in an Excel workbook: a title row, a blank row, the header on row 3, sheet 商機.
     book = openpyxl.Workbook()
