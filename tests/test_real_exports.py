@@ -591,3 +591,26 @@ def test_shopify_emails_identify_customers_without_case(tmp_path):
     path.write_text(text, encoding="utf-8")
     orders = load_orders(path, preset="shopify", currency="ZAR").set_index("order_id")
     assert orders.loc["#13524", "customer_id"] == "customer06@example.com"
+
+
+def test_stage_map_for_every_pipeline_and_its_checks():
+    text = (
+        b'"Record ID","Deal Stage","Create Date","Close Date"\n'
+        b'"1","Signed","2024-01-02","2024-02-01"\n'
+    )
+    deals = load_deals(text, preset="hubspot", stages={"Signed": "won"})
+    assert deals["outcome"].tolist() == ["won"]
+    with pytest.raises(KpitoolsError, match=r"stages: outcomes must be one of \['won', 'lost', "):
+        load_deals(text, preset="hubspot", stages={"Signed": "maybe"})
+
+
+def test_ga4_table_chosen_by_title_and_zh_tw_header():
+    traffic = load_web_traffic(GA4_TRAFFIC, preset="ga4", report_table="over time")
+    assert len(traffic) == 6
+    text = (
+        "# 流量開發\n# 開始日期：20240301\n# 結束日期：20240302\n"
+        "第 N 天,工作階段,活躍使用者\n0000,10,8\n0001,12,9\n"
+    )
+    traffic = load_web_traffic(text.encode("utf-8"), preset="ga4")
+    assert traffic["date"].tolist() == [TS("2024-03-01"), TS("2024-03-02")]
+    assert traffic["sessions"].tolist() == [10.0, 12.0]
