@@ -194,10 +194,12 @@ def _unknown_msg(kind: str, value: str, choices: list[str]) -> str:
 
 
 def list_kpis(*, business_model: str | None = None, strategy: str | Iterable[str] | None = None,
-              theme: str | None = None) -> list[KPI]:
+              theme: str | None = None, include_tables: bool = False) -> list[KPI]:
     """Catalog entries, optionally only those suiting a business model and/or serving a strategy.
 
     ``strategy`` may be one id or several (an entry qualifies when it serves any of them).
+    Entries that return a table rather than a number (order cohort retention) are listed only
+    with ``include_tables=True``: they cannot be a goal, a trend or a scorecard row.
     """
     if business_model is not None and business_model not in BUSINESS_MODELS:
         raise KpitoolsError(_unknown_msg("business model", business_model, list(BUSINESS_MODELS)))
@@ -214,6 +216,8 @@ def list_kpis(*, business_model: str | None = None, strategy: str | Iterable[str
         if wanted is not None and not wanted.intersection(kpi.strategies):
             continue
         if theme is not None and kpi.theme != theme:
+            continue
+        if kpi.returns != "float" and not include_tables:
             continue
         out.append(kpi)
     return out
