@@ -337,6 +337,9 @@ def _run_job(job: _Job) -> RunResult:
     staging = Path(tempfile.mkdtemp(prefix=f"{job.slug}-{job.quarter}-", dir=staging_root))
     notebook = staging / "report.ipynb"
     try:
+        from kpitools.report._imports import lean_jsonschema
+
+        lean_jsonschema()
         import papermill
 
         papermill.execute_notebook(
