@@ -170,3 +170,29 @@ def test_series_passes_keyword_arguments_and_errors_through():
     with pytest.raises(kpitools.KpitoolsError, match="unknown basis 'grose'"):
         kpi_series("revenue", {"orders": df}, "Q", "2024Q1", "2024Q2", basis="grose")
     assert math.isnan(kpi_series("aov", {"orders": df}, "Q", "2024Q1", "2024Q2")["2024Q2"])
+
+
+@pytest.mark.parametrize(
+    "kpi_id,kwargs",
+    [
+        ("arpa", {"denominator": "subscriptions"}),
+        ("logo_churn_rate", {"same_period_new": "include"}),
+        ("logo_churn_rate", {"same_period_new": "include_numerator"}),
+        ("cltv", {"churn_smoothing": "trailing_6m"}),
+        ("cltv", {"gross_margin": 0.7}),
+        ("arr", {"contract_arr": True}),
+        ("mrr", {"at": "start"}),
+        ("repeat_purchase_rate", {"history": "all"}),
+        ("win_rate", {"denominator": "created"}),
+        ("sales_cycle_days", {"stat": "mean"}),
+        ("revenue_per_session", {"stream": "ad"}),
+    ],
+)
+def test_switches_give_the_per_period_results(clients, kpi_id, kwargs):
+    kpi = get_kpi(kpi_id)
+    client = next(clients[n] for n in CLIENTS if _usable(clients[n], kpi_id))
+    periods = period_range("2023Q3", "2025Q1", "Q")
+    expected = [float(compute_kpi(kpi_id, client, p, **kwargs)) for p in periods]
+    got = kpi_series(kpi_id, client, "Q", "2023Q3", "2025Q1", **kwargs)
+    assert kpi.set_based
+    np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-9, equal_nan=True)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from kpitools._engine import TableLike, table
@@ -32,7 +33,17 @@ from kpitools.metrics import orders as o
 from kpitools.metrics import sales as s
 from kpitools.metrics import service as sv
 from kpitools.metrics import web as w
-from kpitools.metrics._contracts import check_choice, contracts_table, month_of
+from kpitools.metrics._contracts import (
+    MONEY_DECIMALS,
+    check_choice,
+    check_margin,
+    contracts_table,
+    customer_months,
+    month_of,
+    monthly_flows,
+)
+from kpitools.metrics.value import STRIPE_CHURN_FLOOR, TRAILING_CHURN_MONTHS
+from kpitools.metrics.value import cltv as _cltv
 from kpitools.periods import MONTHS_PER_YEAR, Period
 
 _KEY = "_period"
@@ -448,3 +459,103 @@ def new_customers(contracts: TableLike, periods: Sequence[Period]) -> pd.Series:
 
     firsts = _first_contracts(contracts)
     return flow_series(firsts, "first_start", periods, lambda g: g.count(), empty=0.0)
+
+
+def _month_span(periods: Sequence[Period]) -> list[tuple[int, int]]:
+    """First and last month index of each period."""
+    _check(periods)
+    return [(month_of(p.start), month_of(p.last_day)) for p in periods]
+
+
+def arpa(
+    contracts: TableLike, periods: Sequence[Period], *, denominator: str = "customers"
+) -> pd.Series:
+    """MRR at each period end ÷ paying customers (or live subscriptions) then; NaN if none."""
+    check_choice("denominator", denominator, ("customers", "subscriptions"))
+    months = [hi for _, hi in _month_span(periods)]
+    c = contracts_table(contracts)
+    near = c.filter((c.last_month >= min(months)) & (c.first_month <= max(months)))
+    pairs = near.select("customer_id", "first_month", "last_month", "mrr").cross_join(
+        _calendar(periods, month=months)
+    )
+    pairs = pairs.filter((pairs.first_month <= pairs.month) & (pairs.last_month >= pairs.month))
+    if denominator == "customers":
+        per = pairs.group_by([_KEY, "customer_id"]).aggregate(
+            mrr=pairs.mrr.sum().round(MONEY_DECIMALS)
+        )
+        paying = per.filter(per.mrr > 0)
+        count = paying.group_by(_KEY).aggregate(n=paying.count())
+    else:
+        live = pairs.filter(pairs.mrr > 0)
+        count = live.group_by(_KEY).aggregate(n=live.count())
+    total = pairs.group_by(_KEY).aggregate(value=pairs.mrr.sum())
+    totals = _to_series(total.to_pandas(), periods, 0.0)
+    counts = _to_series(count.rename(value="n").to_pandas(), periods, 0.0)
+    return (totals / counts.where(counts > 0)).astype("float64")
+
+
+def _flows(contracts: TableLike, lo: int, hi: int) -> pd.DataFrame:
+    return monthly_flows(contracts_table(contracts), lo, hi)
+
+
+def logo_churn_rate(
+    contracts: TableLike, periods: Sequence[Period], *, same_period_new: str = "exclude"
+) -> pd.Series:
+    """Customers at each period start without MRR at its end ÷ customers at its start."""
+    check_choice("same_period_new", same_period_new, ("exclude", "include", "include_numerator"))
+    spans = _month_span(periods)
+    first, last = spans[0][0], spans[-1][1]
+    values = []
+    if same_period_new != "exclude":
+        f = _flows(contracts, first, last)
+        for lo, hi in spans:
+            exposed = f.loc[lo, "customers_start"]
+            if same_period_new == "include":
+                exposed += f.loc[lo:hi, "n_new"].sum() + f.loc[lo:hi, "n_reactivation"].sum()
+            values.append(float(f.loc[lo:hi, "n_churn"].sum() / exposed) if exposed else math.nan)
+    else:
+        cm = customer_months(contracts_table(contracts), first - 1, last)
+        cm = cm.select("customer_id", "month").to_pandas()
+        by_month = cm.groupby("month")["customer_id"]
+        sets = {int(m): set(ids) for m, ids in by_month}
+        for lo, hi in spans:
+            start, end = sets.get(lo - 1, set()), sets.get(hi, set())
+            values.append(len(start - end) / len(start) if start else math.nan)
+    return pd.Series(values, index=[p.label for p in periods], dtype="float64")
+
+
+def cltv(
+    contracts: TableLike,
+    periods: Sequence[Period],
+    *,
+    gross_margin: float = 1.0,
+    zero_churn: str = "error",
+    churn_floor: float = STRIPE_CHURN_FLOOR,
+    churn_smoothing: str = "none",
+) -> pd.Series:
+    """ARPA × margin ÷ average monthly logo churn, per period (monthly flows read once)."""
+    check_choice("zero_churn", zero_churn, ("error", "floor"))
+    check_choice("churn_smoothing", churn_smoothing, ("none", "trailing_6m"))
+    check_margin(gross_margin)
+    if not 0 < churn_floor <= 1:  # the per-period function owns the message
+        _cltv(contracts, periods[0], churn_floor=churn_floor)
+    spans = _month_span(periods)
+    if churn_smoothing == "trailing_6m":
+        spans = [(hi - TRAILING_CHURN_MONTHS, hi - 1) for _, hi in spans]
+    f = _flows(contracts, min(lo for lo, _ in spans), max(hi for _, hi in spans))
+    f = f[f["customers_start"] > 0]
+    rate = f["n_churn"] / f["customers_start"]
+    churn = [rate.loc[lo:hi] for lo, hi in spans]
+    churn = [float(np.mean(r)) if len(r) else math.nan for r in churn]
+    per_account = arpa(contracts, periods)
+    values = []
+    for p, ch, acct in zip(periods, churn, per_account.tolist(), strict=True):
+        if math.isnan(ch) or math.isnan(acct):
+            values.append(math.nan)
+            continue
+        if ch == 0:
+            if zero_churn == "error":  # raises the per-period function's message
+                _cltv(contracts, p, gross_margin=gross_margin, churn_smoothing=churn_smoothing)
+            ch = churn_floor
+        values.append(acct * gross_margin / ch)
+    return pd.Series(values, index=[p.label for p in periods], dtype="float64")
