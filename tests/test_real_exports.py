@@ -87,7 +87,9 @@ def test_shopify_gross_comes_from_the_line_items(za_raw):
     units = lines.groupby("Name", sort=False)["Lineitem quantity"].apply(
         lambda q: q.astype(float).sum()
     )
-    orders = load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR", refunds="keep").set_index("order_id")
+    orders = load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR", refunds="keep").set_index(
+        "order_id"
+    )
     assert orders["amount"].tolist() == pytest.approx(gross.loc[orders.index].tolist())
     assert orders["quantity"].tolist() == pytest.approx(units.loc[orders.index].tolist())
     # #13531 has a free bundle item (price 0.00): 269 + 0 + 19400 + 6000 + 2249 + 5099 = 33017
@@ -99,7 +101,9 @@ def test_shopify_refund_policy_is_switchable_and_reported(za_raw):
     first = _first_rows(za_raw)
     kept_all = load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR", refunds="keep")
     assert revenue(kept_all) == pytest.approx(first["Subtotal"].astype(float).sum())
-    warnings = _messages(load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR").attrs["kpitools_warnings"])
+    warnings = _messages(
+        load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR").attrs["kpitools_warnings"]
+    )
     assert (
         "column 'order_id': 2 refunded, voided or cancelled orders left out (refunds: exclude, "
         "as in Shopify's sales report) (row 3: '#13520', row 8: '#13523')"
@@ -193,7 +197,8 @@ def test_policy_values_are_checked_in_client_yml(tmp_path):
         tmp_path,
         SHOPIFY_ZA,
         f"""
-        orders: {{file: {SHOPIFY_ZA.name}, preset: shopify, currency: ZAR, refunds: exclud, guests: nobody}}
+        orders: {{file: {SHOPIFY_ZA.name}, preset: shopify, currency: ZAR,
+                  refunds: exclud, guests: nobody}}
     """,
         currency="ZAR",
     )

@@ -15,8 +15,12 @@ same problems without raising, for ``kpitools check-data``.
 
 from __future__ import annotations
 
+import copy
 import functools
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path, PureWindowsPath
@@ -201,11 +205,59 @@ def load_client(client_dir: str | Path) -> Client:
     >>> client = load_client("data/sample/cloudledger")  # doctest: +SKIP
     >>> client["contracts"].head()  # doctest: +SKIP
     """
-    config, tables, problems = _read_client(Path(client_dir))
+    folder = Path(client_dir)
+    digest = _digest(folder)
+    key = str(folder.resolve())
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+    if hit is not None and digest is not None and hit[0] == digest:
+        return _copy(hit[1], folder)
+    config, tables, problems = _read_client(folder)
     if any(p.severity == "error" for ps in problems.values() for p in ps):
         raise DataValidationError({k: v for k, v in problems.items() if v})
     warnings = {k: [p for p in v if p.severity == "warning"] for k, v in problems.items()}
-    return Client(Path(client_dir), config, tables, {k: v for k, v in warnings.items() if v})
+    client = Client(folder, config, tables, {k: v for k, v in warnings.items() if v})
+    if digest is not None:
+        with _CACHE_LOCK:
+            _CACHE[key] = (digest, _copy(client, folder))
+            _CACHE.move_to_end(key)
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return client
+
+
+# ------------------------------------------------------------------------------ client cache
+# A report batch loads the same client for each of its quarters, and reading and validating the
+# files (Excel above all) is most of a small client's report time. So load_client keeps the last
+# few clients of this process, keyed by the folder and a digest of the bytes of every file in it:
+# any edit, added or removed file reads the client again. Each caller gets its own Client with
+# its own config and table objects (copy-on-write copies), so changing one changes no other.
+_CACHE: OrderedDict[str, tuple[bytes, Client]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 4
+_COW = int(pd.__version__.split(".")[0]) >= 3
+
+
+def _digest(folder: Path) -> bytes | None:
+    """A digest of the names and bytes of every file under ``folder``; None if unreadable."""
+    try:
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        h = hashlib.blake2b(digest_size=32)
+        for path in files:
+            h.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+            h.update(path.read_bytes())
+            h.update(b"\0")
+        return h.digest()
+    except OSError:
+        return None
+
+
+def _copy(client: Client, folder: Path) -> Client:
+    tables = {name: frame.copy(deep=not _COW) for name, frame in client.tables.items()}
+    for name, frame in tables.items():
+        frame.attrs = copy.deepcopy(client.tables[name].attrs)
+    return Client(folder, copy.deepcopy(client.config), tables,
+                  copy.deepcopy(client.warnings))
 
 
 def check_client(client_dir: str | Path) -> dict[str, list[Problem]]:

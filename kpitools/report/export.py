@@ -261,6 +261,9 @@ def export_html(
     loaded from a CDN, so the file opens offline. ``<html lang>`` follows ``lang`` and the CSS
     lists Traditional Chinese fonts first, so Han text renders with TC glyph shapes.
     """
+    from kpitools.report._imports import lean_jsonschema
+
+    lean_jsonschema()
     import nbformat
     from nbconvert import HTMLExporter
     from traitlets.config import Config

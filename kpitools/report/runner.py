@@ -22,6 +22,7 @@ no process behind.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing
 import os
@@ -347,8 +348,11 @@ def _execute(jobs: list[_Job], workers: int, progress: bool,
 
     try:
         if workers <= 1 or len(jobs) == 1:
-            for job in jobs:
-                advance(_run_job(job))
+            try:
+                for job in jobs:
+                    advance(_run_job(job))
+            finally:
+                _stop_kernel()
         else:
             # spawn: a clean interpreter per worker; forking a process that runs a progress
             # thread (and maybe a kernel client) can deadlock on locks held by those threads.
@@ -394,17 +398,24 @@ def _run_job(job: _Job) -> RunResult:
                                     dir=staging_root))
     notebook = staging / "report.ipynb"
     try:
+        from kpitools.report._imports import lean_jsonschema
+
+        lean_jsonschema()
         import papermill
 
-        papermill.execute_notebook(
-            job.template, os.fspath(notebook),
-            parameters={"client_dir": job.client_dir, "quarter": job.quarter, "lang": job.lang,
-                        "output_dir": os.fspath(staging), **job.params},
-            kernel_name="python3", language="python", cwd=os.fspath(staging),
-            progress_bar=False,
-            execution_timeout=job.timeout, start_timeout=KERNEL_START_TIMEOUT_SECONDS,
-            extra_arguments=list(_KERNEL_ARGUMENTS),
-        )
+        km = _kernel(out / STAGING_DIR)
+        try:
+            papermill.execute_notebook(
+                job.template, os.fspath(notebook),
+                parameters={"client_dir": job.client_dir, "quarter": job.quarter,
+                            "lang": job.lang, "output_dir": os.fspath(staging), **job.params},
+                kernel_name="python3", language="python", km=km,
+                progress_bar=False,
+                execution_timeout=job.timeout, start_timeout=KERNEL_START_TIMEOUT_SECONDS,
+            )
+        except BaseException:
+            _stop_kernel()  # a failed or interrupted run leaves no state for the next report
+            raise
         export_html(notebook, staging / "report.html", lang=job.lang,
                     title=f"{_client_name(staging, job)} · {job.quarter}")
         if job.pdf:
@@ -424,6 +435,63 @@ def _run_job(job: _Job) -> RunResult:
         return _record_failure(job, exc, notebook, time.perf_counter() - started)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------ kernels
+# Starting a kernel and importing pandas, Ibis, DuckDB, matplotlib and kpitools in it cost more
+# CPU than a small client's report itself. So each process that runs reports (this one for
+# --workers 1, each pool worker otherwise) keeps one kernel for all its reports. Before every
+# report but the first the kernel's namespace is reset (``%reset -f``): no variable of one
+# report is seen by the next, while imported modules stay loaded -- including
+# kpitools.io.client's cache, so the second quarter of a client reuses the loaded and validated
+# files when they are byte for byte the same. A report that fails or is interrupted stops the
+# kernel; the next report starts a fresh one.
+_KERNEL: dict[str, Any] = {}
+
+
+def _kernel(staging_root: Path) -> Any:
+    """This process's kernel manager, started (or reset for a new report) and ready."""
+    km = _KERNEL.get("km")
+    if km is not None and km.is_alive():
+        try:
+            _reset_namespace(km)
+            return km
+        except Exception:  # any trouble with the old kernel: start afresh
+            _stop_kernel()
+    from jupyter_client.manager import KernelManager
+
+    staging_root.mkdir(parents=True, exist_ok=True)
+    cwd = Path(tempfile.mkdtemp(prefix="kernel-", dir=staging_root))
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(extra_arguments=list(_KERNEL_ARGUMENTS), cwd=os.fspath(cwd))
+    if not _KERNEL.get("atexit"):
+        atexit.register(_stop_kernel)
+    _KERNEL.update(km=km, cwd=cwd, atexit=True)
+    return km
+
+
+def _reset_namespace(km: Any) -> None:
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=KERNEL_START_TIMEOUT_SECONDS)
+        reply = kc.execute_interactive("get_ipython().run_line_magic('reset', '-f')",
+                                       store_history=False, timeout=60,
+                                       output_hook=lambda _msg: None)
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError("kernel reset failed")
+    finally:
+        kc.stop_channels()
+
+
+def _stop_kernel() -> None:
+    km = _KERNEL.pop("km", None)
+    cwd = _KERNEL.pop("cwd", None)
+    if km is not None:
+        with contextlib.suppress(Exception):
+            km.shutdown_kernel(now=True)
+    if cwd is not None:
+        shutil.rmtree(cwd, ignore_errors=True)
 
 
 def _client_name(staging: Path, job: _Job) -> str:
