@@ -99,8 +99,13 @@ def test_article_vague_goal_fails_specific_measurable_time_bound(vague):
                                      "在2024年第一季度,將每月新增客戶數提升10%"])
 def test_article_smart_goal_passes(wording):
     cat = FakeCatalog()
+    # The article's sentence names no owner: Specific warns (and says so) until one is given.
+    bare = check_smart(wording, NEW_CUSTOMERS, lang="en", catalog=cat,
+                       strategy="acquire_customers")
+    assert statuses(bare)["specific"] == "warn" and "nobody is named as owner" in bare[0].message
+    assert not is_smart(bare)
     findings = check_smart(wording, NEW_CUSTOMERS, lang="en", catalog=cat,
-                           strategy="acquire_customers")
+                           strategy="acquire_customers", owner="Sales")
     assert statuses(findings) == dict.fromkeys(
         ("specific", "measurable", "achievable", "relevant", "time_bound"), "pass")
     assert is_smart(findings)

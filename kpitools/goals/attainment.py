@@ -309,10 +309,17 @@ def measured_baseline(goal: Goal, data: Any,
         value = data.get(bp)
         return (None, None) if _missing(value) else (float(value), bp)
     try:
-        value = resolve_catalog(catalog).compute_kpi(goal.kpi_id, data, bp)
+        value = resolve_catalog(catalog).compute_kpi(goal.kpi_id, data, bp, **kpi_args(goal))
     except KpitoolsError:
         return None, None
     return (None, None) if _missing(value) else (float(value), bp)
+
+
+def kpi_args(goal: Goal) -> dict[str, Any]:
+    """Extra arguments of the goal's KPI (``kpi_args:`` in the goal, e.g. ``{region: 台中}`` for
+    revenue from one market); empty for most goals."""
+    args = goal.extra.get("kpi_args") if isinstance(goal.extra, Mapping) else None
+    return dict(args) if isinstance(args, Mapping) else {}
 
 
 def _overlaps(a: Period, b: Period) -> bool:
@@ -355,7 +362,7 @@ def scorecard(goals: Iterable[Goal | Mapping[str, Any]] | pd.DataFrame, data: An
     fy = _fy(data)
     report = as_period(period, fiscal_year_start_month=fy)
     rows = []
-    for goal in as_goals(goals):
+    for goal in as_goals(goals, context=data):
         gp = None if goal.period is None else parse_period(goal.period, fiscal_year_start_month=fy)
         if report is not None and gp is not None and not _overlaps(gp, report):
             continue
@@ -406,7 +413,7 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
                                         gp.fiscal_year_start_month)
     row.update(window_start=window.start.date(), window_end=window.last_day.date())
     try:
-        actual = float(cat.compute_kpi(kpi.id, data, window))
+        actual = float(cat.compute_kpi(kpi.id, data, window, **kpi_args(goal)))
     except KpitoolsError as exc:
         actual = math.nan
         row["note"] = str(exc).splitlines()[0]

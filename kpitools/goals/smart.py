@@ -31,7 +31,6 @@ Messages and suggestions come from ``texts.yaml`` in zh-TW or en.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +50,7 @@ from kpitools.goals.model import (
     resolve_catalog,
     text,
 )
+from kpitools.goals.parse import parse_goal
 from kpitools.periods import Period, parse_period
 
 __all__ = [
@@ -114,64 +114,20 @@ def findings_frame(findings: Sequence[Finding], lang: str = "zh-TW") -> pd.DataF
 
 
 # ---------------------------------------------------------------- free-text goals
-_ZH_DIGITS = {"一": "1", "二": "2", "三": "3", "四": "4"}
-_RE_ZH_QUARTER = re.compile(r"(\d{4})\s*年\s*(?:第\s*)?([一二三四1-4])\s*(?:季度|季)")
-_RE_ZH_MONTH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月")
-_RE_PERIOD = re.compile(r"(?<!\d)(\d{4}\s*[-_ ]?\s*Q[1-4]|Q[1-4]\s*[-_ ]?\s*\d{4}|\d{4}[-/]\d{1,2})"
-                        r"(?!\d)", re.IGNORECASE)
-_RE_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
-_RE_DOWN = re.compile(r"降低|減少|下降|縮短|reduce|lower|cut|decrease|shrink", re.IGNORECASE)
+def parse_goal_text(goal_text: str, *, catalog: Any = None, goal_id: str = "goal",
+                    data: Any = None, reference_date: Any = None) -> Goal:
+    """Read a free-text goal into a :class:`Goal` with :func:`kpitools.goals.parse.parse_goal`.
 
-
-def _find_period(s: str) -> str | None:
-    if m := _RE_ZH_QUARTER.search(s):
-        return f"{m.group(1)}Q{_ZH_DIGITS.get(m.group(2), m.group(2))}"
-    if m := _RE_ZH_MONTH.search(s):
-        return f"{m.group(1)}-{int(m.group(2)):02d}"
-    if m := _RE_PERIOD.search(s):
-        try:
-            return parse_period(m.group(1)).label
-        except PeriodError:
-            return None
-    return None
-
-
-def _norm(s: str) -> str:
-    return re.sub(r"[\s_\-()（）]", "", s).lower()
-
-
-def _find_kpi(s: str, cat: Any) -> str | None:
-    """The catalog KPI whose id or name (either language) appears in ``s``; the longest wins."""
-    haystack = _norm(s)
-    best: tuple[int, str] | None = None
-    for kpi in cat.list_kpis():
-        names = [kpi.id, *kpi.name.values()]
-        names += [re.sub(r"[(（].*?[)）]", "", n) for n in kpi.name.values()]
-        for name in names:
-            needle = _norm(name)
-            if len(needle) >= 2 and needle in haystack and (best is None or len(needle) > best[0]):
-                best = (len(needle), kpi.id)
-    return None if best is None else best[1]
-
-
-def parse_goal_text(goal_text: str, *, catalog: Any = None, goal_id: str = "goal") -> Goal:
-    """Read what a free-text goal states: catalog KPI (by id or name), % change, period.
-
-    Best effort, for the workshop's first pass; the consultant then completes the goal with
-    :func:`rewrite_goal`. The original wording is kept as ``objective``.
+    KPI (for the client's business model and tables when ``data`` is a client), absolute or
+    relative target, baseline period, period or deadline (relative ones counted from
+    ``reference_date``), scope and owner. The original wording is kept as ``objective``.
 
     >>> parse_goal_text("improve customer count", catalog=_NoCatalog()).target_change is None
     True
     """
-    cat = resolve_catalog(catalog)
-    kpi = _find_kpi(goal_text, cat)
-    change = None
-    if m := _RE_PERCENT.search(goal_text):
-        change = float(m.group(1)) / _PERCENT
-        if _RE_DOWN.search(goal_text):
-            change = -change
-    return Goal(goal_id=goal_id, kpi=kpi, objective=goal_text, target_change=change,
-                period=_find_period(goal_text))
+    stand_in = None if catalog is None or catalog is resolve_catalog(None) else catalog
+    parsed = parse_goal(goal_text, data=data, reference_date=reference_date, catalog=stand_in)
+    return parsed.to_goal(goal_id)
 
 
 class _NoCatalog:
@@ -200,12 +156,18 @@ def _specific(goal: Goal, entry: Any, lang: str) -> Finding:
     name = _kpi_name(goal, entry, lang)
     if isinstance(goal.kpi, CustomMetric) and not pick(goal.kpi.definition, lang):
         return _finding("specific", "fail", "custom_no_definition", lang, kpi=name)
-    if goal.target is None and goal.target_change is None:
+    if not _has_target(goal):
         return _finding("specific", "fail", "no_result", lang, kpi=name)
+    if not goal.owner or not str(goal.owner).strip():
+        return _finding("specific", "warn", "no_owner", lang, kpi=name)
     if goal.scope in (None, "all", "全部"):
         return _finding("specific", "pass", "ok_all", lang, kpi=name)
     return _finding("specific", "pass", "ok_scope", lang, kpi=name, scope=goal.scope)
 
+
+
+def _has_target(goal: Goal) -> bool:
+    return any(x is not None for x in (goal.target, goal.target_change, goal.target_delta))
 
 
 def _direction(goal: Goal, entry: Any) -> str:
@@ -219,7 +181,7 @@ def _measurable(goal: Goal, entry: Any, baseline: float | None, data: Any, lang:
         return _finding("measurable", "fail", "no_kpi", lang)
     if isinstance(goal.kpi, CustomMetric) and not goal.kpi.data_source:
         return _finding("measurable", "fail", "no_source", lang, kpi=goal.kpi.name_for(lang))
-    if goal.target is None and goal.target_change is None:
+    if not _has_target(goal):
         return _finding("measurable", "fail", "no_target", lang)
     change = goal.required_change(baseline)
     if change is not None and change != 0:
@@ -270,6 +232,10 @@ def _history(goal: Goal, gp: Period, data: Any, cat: Any) -> pd.Series | None:
         return data.astype("float64")
     if data is None or goal.kpi_id is None:
         return None
+    have = available_tables(data)
+    entry = cat.get_kpi(goal.kpi_id)
+    if have is not None and any(t not in have for t in getattr(entry, "tables", ())):
+        return None  # the client lacks a table this KPI needs; Measurable says which
     try:
         return cat.kpi_series(goal.kpi_id, data, freq=gp.freq, end=gp.previous().label)
     except KpitoolsError:
@@ -376,7 +342,8 @@ def _time_bound(goal: Goal, fy: int, lang: str) -> Finding:
 
 
 def check_smart(goal: Goal | Mapping[str, Any] | str, data: Any = None, *, lang: str = "zh-TW",
-                catalog: Any = None, strategy: str | Sequence[str] | None = None) -> list[Finding]:
+                catalog: Any = None, strategy: str | Sequence[str] | None = None,
+                reference_date: Any = None, owner: str | None = None) -> list[Finding]:
     """Check a goal against the five SMART criteria; one :class:`Finding` per criterion.
 
     Parameters
@@ -392,6 +359,11 @@ def check_smart(goal: Goal | Mapping[str, Any] | str, data: Any = None, *, lang:
         A stand-in for :mod:`kpitools.catalog` (tests, custom catalogs).
     strategy : str or list of str, optional
         The client's strategy ids when the goal names none (defaults to ``data.strategy``).
+    reference_date : date, optional
+        "Today" for a free-text goal's relative deadline (「三個月內」); default: today.
+    owner : str, optional
+        Who is accountable, when the goal (e.g. a sentence) does not say. A goal without an
+        owner gets a warning under Specific, so it is never SMART.
 
     Examples
     --------
@@ -401,9 +373,12 @@ def check_smart(goal: Goal | Mapping[str, Any] | str, data: Any = None, *, lang:
     check_lang(lang)
     cat = resolve_catalog(catalog)
     if isinstance(goal, str):
-        goal = parse_goal_text(goal, catalog=cat)
+        goal = parse_goal_text(goal, catalog=catalog, data=_client_of(data),
+                               reference_date=reference_date)
     elif not isinstance(goal, Goal):
-        goal = goal_from_dict(goal)
+        goal = goal_from_dict(goal, context=_client_of(data), reference_date=reference_date)
+    if owner:
+        goal = goal.replace(owner=owner)
     entry = _kpi_entry(goal, cat)
     fy = int(getattr(data, "fiscal_year_start_month", None) or 1)
     baseline, _ = measured_baseline(goal, data, cat)
@@ -414,6 +389,11 @@ def check_smart(goal: Goal | Mapping[str, Any] | str, data: Any = None, *, lang:
         _relevant(goal, entry, _strategies(goal, strategy, data), cat, lang),
         _time_bound(goal, fy, lang),
     ]
+
+
+def _client_of(data: Any) -> Any:
+    """``data`` when it can tell a business model or tables (a client or a dict of tables)."""
+    return None if data is None or isinstance(data, pd.Series) else data
 
 
 # ---------------------------------------------------------------- rewrite
