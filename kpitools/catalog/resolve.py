@@ -39,6 +39,7 @@ _HERE = Path(__file__).parent
 # the terms are folded to the Simplified form, so a term written once in Traditional characters
 # also matches text written in Simplified ones (and variant forms such as 週/周 match each other).
 _TRAD_SIMP = (
+    "購购 訪访 銀银 寶宝 蝦虾 鄉乡 廳厅 館馆 錄录 蘋苹 藝艺 課课 練练 腦脑 電电 話话 "
     "戶户 數数 營营 價价 單单 額额 轉转 換换 獲获 約约 銷销 費费 廣广 點点 擊击 業业 "
     "務务 潛潜 實实 應应 體体 滿满 續续 據据 時时 間间 長长 門门 場场 開开 發发 會会 "
     "員员 閱阅 讀读 覽览 圖图 層层 級级 總总 淨净 潤润 經经 絡络 線线 網网 頁页 關关 "
