@@ -299,7 +299,8 @@ def goal_from_dict(raw: Mapping[str, Any], *, index: int | None = None, context:
     A goal may also be written as a sentence (``text: 2024Q4 把贏單率提高到10%，由業務部負責``):
     :func:`kpitools.goals.parse.parse_goal` fills every field the entry does not give itself
     (``context``: the client, so that the KPI suits its business model and tables;
-    ``reference_date`` for relative deadlines such as 「三個月內」).
+    ``reference_date``, or the entry's own ``reference_date:``, anchors relative deadlines such as
+    「三個月內」; write it in client.yml so the goal does not move each time it is read).
     """
     if not isinstance(raw, Mapping):
         raise KpitoolsError(f"a goal must be a mapping of fields, got {type(raw).__name__}.\n"
@@ -309,7 +310,8 @@ def goal_from_dict(raw: Mapping[str, Any], *, index: int | None = None, context:
     if sentence is not None:
         from kpitools.goals.parse import parse_goal
 
-        parsed = parse_goal(sentence, data=context, reference_date=reference_date)
+        when = reference_date if reference_date is not None else data.get("reference_date")
+        parsed = parse_goal(sentence, data=context, reference_date=when)
         for key, value in parsed.to_goal().to_dict().items():
             if key != "goal_id" and data.get(key) is None:
                 data[key] = value
