@@ -170,46 +170,79 @@ def test_measurable_warns_when_client_lacks_the_table():
 
 
 # ---------------------------------------------------------------- Achievable
+# NEW_CUSTOMERS has one Q1 change only (2023Q1), fewer than 3, so a 2024Q1 goal is compared with
+# all four quarter-on-quarter changes: +12 %, +4.17 %, +8.57 %, +5.26 %.
+# median = (5.26 + 8.57) / 2 = 6.92 %; sample sd = 3.54 % → z = (required − 6.92 %) / 3.54 %.
 @pytest.mark.parametrize(("change", "status", "words"), [
-    (0.10, "pass", "within the range"),   # 4.17 % ≤ 10 % ≤ 12 %
-    (0.15, "warn", "stretch"),            # > best 12 %, ≤ 12 % + max(5 pp, 6 pp) = 18 %
-    (0.30, "fail", "far beyond"),         # > 18 %
-    (0.02, "warn", "less than even the worst"),  # < worst 4.17 %
+    (0.10, "pass", "within the usual range"),   # z = +0.87
+    (0.12, "warn", "stretch"),                  # z = +1.44
+    (0.15, "fail", "far outside"),              # z = +2.29
+    (0.02, "warn", "below the usual range"),    # z = −1.39
 ])
-def test_achievable_against_own_history(change, status, words):
+def test_achievable_against_spread_of_own_history(change, status, words):
+    changes = NEW_CUSTOMERS / NEW_CUSTOMERS.shift(1) - 1
+    z = (change - changes.median()) / changes.std()
+    assert {"pass": abs(z) <= 1, "warn": 1 < abs(z) <= 2, "fail": z > 2}[status]
     f = check_smart(_good_goal(target_change=change), NEW_CUSTOMERS, lang="en",
                     catalog=FakeCatalog())
     assert f[2].status == status
     assert words in f[2].message
+    assert "past changes of all quarters (only 1 into the same quarter)" in f[2].message
+    assert "typically +6.9%, mostly between +3.4% and +10.5%; 4 changes" in f[2].message
+
+
+def test_achievable_prefers_the_same_season():
+    # Four years of quarters: Q1 always jumps +30 % after Q4, other quarters drift +2 %.
+    # A +30 % goal for 2024Q1 is ordinary for a first quarter (pass) although it would be far
+    # outside the all-quarter spread; +5 % is too easy for a first quarter.
+    labels = [f"{y}Q{q}" for y in (2020, 2021, 2022, 2023) for q in (1, 2, 3, 4)]
+    values, v = [], 100.0
+    for label in labels:
+        v = v * (1.30 if label.endswith("Q1") else 1.02)
+        values.append(v)
+    s = pd.Series(values, index=labels)
+    ok = check_smart(_good_goal(target_change=0.30, baseline=s["2023Q4"]), s, lang="en",
+                     catalog=FakeCatalog())
+    assert ok[2].status == "pass" and "into the same quarter" in ok[2].message
+    assert "3 changes" in ok[2].message  # 2021Q1, 2022Q1, 2023Q1
+    easy = check_smart(_good_goal(target_change=0.05, baseline=s["2023Q4"]), s, lang="en",
+                       catalog=FakeCatalog())
+    assert easy[2].status == "warn" and "below the usual range" in easy[2].message
 
 
 def test_achievable_lower_is_better_uses_improvement():
-    # churn 10 %, 9 %, 9.5 %, 8.5 %, 8 %: improvements (−change) +10 %, −5.56 %, +10.53 %, +5.88 %
     churn = pd.Series([0.10, 0.09, 0.095, 0.085, 0.08],
                       index=["2022Q4", "2023Q1", "2023Q2", "2023Q3", "2023Q4"])
     goal = Goal(kpi="churn_rate", baseline=0.08, baseline_period="2023Q4", target=0.07,
                 period="2024Q1", strategy="retain_customers")
-    # required improvement 1 − 7/8 = 12.5 % > best 10.53 %, but ≤ 10.53 % + 5.26 pp → stretch
+    # improvements (−change): +10 %, −5.56 %, +10.53 %, +5.88 %; median 7.94 %, sd 7.47 %;
+    # required improvement 1 − 7/8 = 12.5 % → z = 0.61: within the usual range
+    better = -(churn / churn.shift(1) - 1)
+    assert (0.125 - better.median()) / better.std() == pytest.approx(0.61, abs=0.01)
     f = check_smart(goal, churn, lang="en", catalog=FakeCatalog())
-    assert f[2].status == "warn" and "stretch" in f[2].message
+    assert f[2].status == "pass" and "within the usual range" in f[2].message
+    # cutting churn to 5 % (a 37.5 % improvement) is far outside: z = 3.95
+    far = check_smart(goal.replace(target=0.05), churn, lang="en", catalog=FakeCatalog())
+    assert far[2].status == "fail"
 
 
 def test_achievable_year_over_year_span():
     # baseline a year before the goal: compare with 4-quarter changes 100→110 (+10 %),
-    # 102→118 (+15.7 %), 104→112 (+7.7 %), 106→120 (+13.2 %)
+    # 102→118 (+15.7 %), 104→112 (+7.7 %), 106→120 (+13.2 %); median 11.6 %, sd 3.5 %
     s = pd.Series([100, 102, 104, 106, 110, 118, 112, 120.0],
                   index=["2022Q1", "2022Q2", "2022Q3", "2022Q4", "2023Q1", "2023Q2", "2023Q3",
                          "2023Q4"])
     goal = _good_goal(baseline=110, baseline_period="2023Q1", target_change=0.12)
     f = check_smart(goal, s, lang="en", catalog=FakeCatalog())
     assert f[2].status == "pass"
-    assert "past 4 changes" in f[2].message
+    assert "4 changes" in f[2].message
 
 
-def test_achievable_needs_history_and_data():
+def test_achievable_says_when_history_is_too_short():
     short = NEW_CUSTOMERS.tail(3)  # only 2 changes < MIN_HISTORY
     f = check_smart(_good_goal(), short, lang="en", catalog=FakeCatalog())
-    assert f[2].status == "warn" and "Only 2 past changes" in f[2].message
+    assert f[2].status == "warn"
+    assert "Only 2 comparable past changes, too short a history" in f[2].message
     assert check_smart(_good_goal(), lang="en", catalog=FakeCatalog())[2].status == "warn"
 
 

@@ -5,19 +5,19 @@ Specific / Measurable / Achievable / Relevant / Time-bound wording; kpi-definiti
 
 Specific
     fail without a KPI (catalog id or a custom metric with a definition), or without a stated
-    result (no target and no change): "improve customer count" names no amount. The scope defaults
-    to the whole business and is then mentioned.
+    result (no target and no change): "improve customer count" names no amount. warn without an
+    owner (Doran's *assignable*: who answers for it), so a goal nobody owns is never SMART. The
+    scope defaults to the whole business and is then mentioned.
 Measurable
     fail without a numeric target, for a custom metric without a data source, or when the target
     moves the wrong way for the KPI's direction; warn without a baseline (and none measurable from
     the data), when target = baseline, or when the client lacks a table the KPI needs.
 Achievable
-    with data: the required change from baseline to target, compared with the client's own
-    historical change of the same KPI over the same span (period-over-period, from the catalog's
-    ``kpi_series``; ``data`` may also be that series). fail when it exceeds the best past change
-    by more than ``max(ACHIEVABLE_MARGIN_PP, ACHIEVABLE_MARGIN_REL × |best|)``; warn when it
-    exceeds the best, when it is below the worst (sandbagging), or with fewer than
-    :data:`MIN_HISTORY` past changes; warn without data.
+    with data: the required change from baseline to target, compared with the spread of the
+    client's own comparable past changes of the KPI (same span and, with enough history, same
+    season; :mod:`kpitools.goals.achievable`). fail when it lies more than two spreads beyond the
+    typical change; warn above one spread (stretch), below minus one spread (too easy), or with
+    fewer than :data:`MIN_HISTORY` comparable changes (history too short); warn without data.
 Relevant
     the catalog lists the KPI under the goal's strategy (or the client's): pass; the KPI serves
     other strategies: fail; no KPI yet, no strategy known, or a custom metric: warn.
@@ -38,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from kpitools._errors import KpitoolsError, PeriodError
+from kpitools.goals.achievable import MIN_HISTORY, compare_with_history
 from kpitools.goals.attainment import measured_baseline
 from kpitools.goals.model import (
     DIRECTIONS,
@@ -54,8 +55,6 @@ from kpitools.goals.parse import parse_goal
 from kpitools.periods import Period, parse_period
 
 __all__ = [
-    "ACHIEVABLE_MARGIN_PP",
-    "ACHIEVABLE_MARGIN_REL",
     "CRITERIA",
     "MIN_HISTORY",
     "Finding",
@@ -69,12 +68,6 @@ __all__ = [
 
 CRITERIA = ("specific", "measurable", "achievable", "relevant", "time_bound")
 STATUSES = ("pass", "warn", "fail")
-#: Fewer past period-over-period changes than this: too little history to judge.
-MIN_HISTORY = 3
-#: A required change this many percentage points above the best past change is "far beyond" …
-ACHIEVABLE_MARGIN_PP = 0.05
-#: … or this share of the best past change, whichever is larger.
-ACHIEVABLE_MARGIN_REL = 0.5
 _PERCENT = 100.0
 
 
@@ -257,27 +250,14 @@ def _achievable(goal: Goal, entry: Any, baseline: float | None, data: Any, cat: 
     series = _history(goal, gp, data, cat)
     if series is None:
         return _finding("achievable", "warn", "no_history", lang, n=0)
-    k = _span(goal, gp, fy)
-    values = series.dropna()
-    before = values.shift(k)
-    growth = (values / before - 1.0)[before.notna() & (before != 0)]
-    sign = 1.0 if _direction(goal, entry) == "higher" else -1.0
-    improvement, required = growth * sign, change * sign
-    n = int(improvement.size)
-    if n < MIN_HISTORY:
-        return _finding("achievable", "warn", "no_history", lang, n=n)
-    best, worst = float(improvement.max()), float(improvement.min())
-    values_fmt = {"required": _pct(change), "best": _pct(best * sign), "worst": _pct(worst * sign),
-                  "n": n, "best_period": str(improvement.idxmax()),
-                  "worst_period": str(improvement.idxmin())}
-    margin = max(ACHIEVABLE_MARGIN_PP, ACHIEVABLE_MARGIN_REL * abs(best))
-    if required > best + margin:
-        return _finding("achievable", "fail", "far_beyond", lang, **values_fmt)
-    if required > best:
-        return _finding("achievable", "warn", "stretch", lang, **values_fmt)
-    if required < worst:
-        return _finding("achievable", "warn", "sandbag", lang, **values_fmt)
-    return _finding("achievable", "pass", "ok", lang, **values_fmt)
+    c = compare_with_history(series, gp.label, _span(goal, gp, fy), change,
+                             _direction(goal, entry), fiscal_year_start_month=fy)
+    basis = text(f"smart.achievable.basis.{c.basis}_{gp.freq}", lang, m=c.n_season)
+    if c.key == "no_history":
+        return _finding("achievable", "warn", "no_history", lang, n=c.n)
+    status = {"far_beyond": "fail", "stretch": "warn", "sandbag": "warn", "ok": "pass"}[c.key]
+    return _finding("achievable", status, c.key, lang, required=_pct(change), n=c.n,
+                    basis=basis, typical=_pct(c.typical), low=_pct(c.low), high=_pct(c.high))
 
 
 def _strategies(goal: Goal, strategy: Any, data: Any) -> list[str]:
