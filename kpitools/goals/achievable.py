@@ -6,8 +6,10 @@ against the same quarter last year with earlier year-over-year changes. With few
 :data:`MIN_HISTORY` same-season changes every change of the same length is used (and the finding
 says so); with fewer than that in all, the history is too short to judge.
 
-The changes are summarised by their median (the typical change) and their standard deviation
-(the spread, at least :data:`MIN_SPREAD`). With z = (required − typical) ÷ spread, measured in the
+The changes are summarised robustly, so that one odd quarter (a data gap, a one-off deal) does
+not widen the range until anything passes: the typical change is their median and the spread
+their interquartile range ÷ 1.349 (the standard deviation a normal distribution with that IQR
+would have), at least :data:`MIN_SPREAD`. With z = (required − typical) ÷ spread, measured in the
 KPI's good direction:
 
 =============  =========  ====================================================
@@ -43,6 +45,8 @@ MIN_SPREAD = 0.02
 #: More than this many spreads beyond the typical change: far outside (fail).
 FAR_Z = 2.0
 _STRETCH_Z = 1.0
+#: Interquartile range of a normal distribution in standard deviations.
+IQR_PER_SD = 1.349
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,8 @@ def compare_with_history(
     sign = 1.0 if direction == "higher" else -1.0
     better = use * sign
     typical = float(better.median())
-    spread = max(float(better.std(ddof=1)), MIN_SPREAD)
+    iqr = float(better.quantile(0.75) - better.quantile(0.25))
+    spread = max(iqr / IQR_PER_SD, MIN_SPREAD)
     z = (required * sign - typical) / spread
     if z > FAR_Z:
         key = "far_beyond"
