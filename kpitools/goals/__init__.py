@@ -20,6 +20,7 @@ from kpitools.goals.attainment import (
     Pace,
     attainment,
     default_method,
+    explain_attainment,
     pacing,
     scorecard,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "commission",
     "default_method",
     "example_answers",
+    "explain_attainment",
     "findings_frame",
     "goal_from_dict",
     "goal_sentence",

@@ -13,10 +13,19 @@ method               formula                  use
                                               direction (OKR style; oslokommune/okr-tracker)
 ==================== ======================== =================================================
 
-Zero and negative targets (Stratec / CAMMS rule, kpi-definitions.md §3.2): with T = 0 the ratio
-methods score 1.0 when the target is met (A ≥ 0 for higher, A ≤ 0 for lower) and 0.0 otherwise.
-With T < 0 the polarity flips (higher: 2 − A ÷ T, lower: A ÷ T), so beating a negative target
-still scores above 100 % (a loss limited to −50 against a target of −100 scores 150 %).
+Zero and negative targets. With T = 0 the ratio methods score 1.0 when the target is met (A ≥ 0
+for higher, A ≤ 0 for lower) and 0.0 otherwise (Stratec / CAMMS rule, kpi-definitions.md §3.2).
+A ratio of two numbers is a fair score only when both lie on the same side of zero, and for a
+lower-is-better KPI only above zero: net MRR churn of −5.34 % against a target of −0.28 % is
+"19 times the target" (1907 %) only because the target happens to sit near zero. So:
+
+* higher is better, T < 0 and A < 0 (limit a loss): the polarity flips, 2 − A ÷ T (a loss of
+  −50 against a limit of −100 scores 150 %), as in Stratec / CAMMS;
+* lower is better with T < 0, or A and T on opposite sides of zero (either direction): the
+  ratio is not meaningful. With a baseline B ≠ T the score is the share of the gap closed,
+  (A − B) ÷ (T − B) (method ``gap``); without one it is NaN, and :func:`explain_attainment`
+  says why (``not_meaningful``).
+
 ``inverse_ratio`` needs T > 0 and A > 0. The result is then clipped to ``[floor, cap]``
 (``floor=0.0`` by default; ``cap=None`` means no cap). A missing actual or target gives NaN.
 
@@ -59,6 +68,7 @@ __all__ = [
     "Pace",
     "attainment",
     "default_method",
+    "explain_attainment",
     "pacing",
     "scorecard",
 ]
@@ -97,6 +107,47 @@ def _check_direction(direction: str) -> None:
 
 def _missing(x: float | None) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _crosses_zero(a: float, t: float, direction: str) -> bool:
+    """True when a ratio of actual and target would not be a fair score (module docstring)."""
+    if t == 0:
+        return False
+    if (a < 0 < t) or (t < 0 < a):
+        return True
+    return direction == "lower" and t < 0
+
+
+def explain_attainment(actual: float, target: float, direction: str = "higher",
+                       baseline: float | None = None, method: str | None = None,
+                       cap: float | None = None,
+                       floor: float | None = 0.0) -> tuple[float, str, str]:
+    """Attainment with the method actually used and, when it differs, why.
+
+    Returns ``(score, method_used, reason)``: ``reason`` is ``""`` normally, ``"gap"`` when a
+    negative or sign-crossing target was scored as the share of the gap closed from the
+    baseline, ``"not_meaningful"`` when it could not be scored (no baseline), with NaN.
+
+    Examples
+    --------
+    Net MRR churn (lower is better): baseline +0.5 %, target −0.28 %, actual −5.34 %. The gap
+    from +0.5 % to −0.28 % is 0.78 points; the actual closed 5.84 points of it, 7.49 times:
+
+    >>> score, used, why = explain_attainment(-0.0534, -0.0028, "lower", baseline=0.005)
+    >>> round(score, 3), used, why
+    (7.487, 'gap', 'gap')
+    >>> explain_attainment(-0.0534, -0.0028, "lower")[1:]
+    ('ratio', 'not_meaningful')
+    """
+    _check_direction(direction)
+    used = default_method(direction) if method is None else method
+    if (method in (None, "ratio", "downward_polarity") and not _missing(actual)
+            and not _missing(target) and _crosses_zero(float(actual), float(target), direction)):
+        if _missing(baseline) or float(baseline) == float(target):
+            return math.nan, "ratio", "not_meaningful"
+        score = attainment(actual, target, direction, baseline, "baseline_linear", cap, floor)
+        return score, "gap", "gap"
+    return attainment(actual, target, direction, baseline, method, cap, floor), used, ""
 
 
 def attainment(actual: float, target: float, direction: str = "higher",
@@ -164,6 +215,10 @@ def attainment(actual: float, target: float, direction: str = "higher",
     elif t == 0:
         met = a >= 0 if direction == "higher" else a <= 0
         score = 1.0 if met else 0.0
+    elif _crosses_zero(a, t, direction):
+        if _missing(baseline) or float(baseline) == t:
+            return math.nan  # see explain_attainment for the reason
+        score = (a - float(baseline)) / (t - float(baseline))
     else:
         ratio = a / t
         flips = t < 0
@@ -421,7 +476,10 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
     if use == "baseline_linear" and baseline is None:
         row["note"] = row["note"] or text("scorecard.no_baseline", lang)
         actual = math.nan
-    row["attainment"] = attainment(actual, target, direction, baseline, use)
+    row["attainment"], used, why = explain_attainment(actual, target, direction, baseline, use)
+    if why:
+        row["method"] = used
+        row["note"] = row["note"] or text(f"scorecard.attainment_{why}", lang)
     if _missing(row["attainment"]):
         row["status"] = "no_data"
     elif complete:
