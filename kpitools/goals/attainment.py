@@ -33,7 +33,10 @@ Pacing (§3.3): the linear pacer expects ``target × elapsed ÷ period length`` 
 or business days with ``curve="business_days"``). A flow (``cumulative=True``: revenue, new
 customers) is projected at its run rate, ``actual_to_date ÷ elapsed fraction``; a level
 (``cumulative=False``: MRR, churn rate) is expected to move linearly from ``baseline`` to ``target``
-and projected to stay where it is. Status is read from the projected attainment:
+and projected to stay where it is; a rate that accumulates over the period against a fixed opening
+count (quarterly churn, ``aggregation: accumulating``) is paced like a flow. A mid-period
+scorecard uses nothing after ``as_of`` (month-end stocks are read at the last month-end on or
+before it; see :func:`scorecard`). Status is read from the projected attainment:
 ``on_track`` ≥ :data:`ON_TRACK_AT` (100 %), ``at_risk`` ≥ :data:`AT_RISK_AT` (90 %), else
 ``off_track``; once the period is over the same bands read ``achieved`` / ``near_miss`` /
 ``missed``. Both thresholds are parameters (our proposal, kpi-definitions.md §3.3).
@@ -84,7 +87,8 @@ ON_TRACK_AT = 1.0
 AT_RISK_AT = 0.9
 #: Catalog KPIs that are flows summed over the period (paced at their run rate). Every other KPI
 #: is treated as a level (an average, a rate or a stock such as MRR or followers) and projected
-#: flat. A catalog entry may say so itself with ``aggregation: flow`` or ``aggregation: stock``.
+#: flat. A catalog entry may say so itself with ``aggregation: flow`` or ``aggregation: stock``;
+#: ``aggregation: accumulating`` (churn rates) is paced like a flow.
 FLOW_KPIS = frozenset({
     "revenue", "gross_margin", "new_customers", "new_customers_orders", "tcv", "sessions",
     "active_users", "key_events", "ad_revenue", "affiliate_revenue", "content_revenue",
@@ -345,6 +349,25 @@ def _is_flow(kpi: Any, flows: Iterable[str] | None) -> bool:
     return kpi.id in FLOW_KPIS
 
 
+def _accumulates(kpi: Any, flows: Iterable[str] | None) -> bool:
+    """A rate whose numerator builds up over the period against a fixed opening denominator
+    (churn rates: ``aggregation: accumulating``): paced like a flow, not held flat."""
+    return flows is None and getattr(kpi, "aggregation", None) == "accumulating"
+
+
+def _month_end_stock(kpi: Any) -> bool:
+    """KPIs read from contracts at month-ends (MRR, churn): measurable only to a month-end."""
+    return (getattr(kpi, "aggregation", None) in ("stock", "accumulating")
+            and "contracts" in tuple(getattr(kpi, "tables", ())))
+
+
+def _last_month_end(day: pd.Timestamp) -> pd.Timestamp:
+    """``day`` itself when it is the last day of a month, else the last day of the month before
+    (as of 15 November: 31 October)."""
+    after = day + pd.Timedelta(days=1)
+    return day if after.day == 1 else pd.Timestamp(day.year, day.month, 1) - pd.Timedelta(days=1)
+
+
 def measured_baseline(goal: Goal, data: Any,
                       catalog: Any = None) -> tuple[float | None, str | None]:
     """The goal's baseline and its period: as written, else measured from ``data``.
@@ -396,7 +419,12 @@ def scorecard(goals: Iterable[Goal | Mapping[str, Any]] | pd.DataFrame, data: An
         last day (an annual goal in a Q3 report is paced as of 30 September). None: every goal,
         measured over its whole period.
     as_of : date, optional
-        Measure up to this day instead (a mid-quarter check).
+        Measure up to this day instead (a mid-quarter check). Nothing after ``as_of`` is used:
+        KPIs read from contracts at month-ends (``aggregation: stock`` or ``accumulating`` in the
+        catalog: MRR, ARPA, churn rates) are measured to the last month-end on or before
+        ``as_of`` (a customer leaving on 20 November does not count as of 15 November), and the
+        note says so. Accumulating rates (quarterly churn) are paced on what has happened so
+        far, like flows, instead of being held flat.
     method : str, optional
         Attainment method for every goal; default per direction (:func:`default_method`).
     flows : iterable of str, optional
@@ -464,6 +492,16 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
                    attainment=math.nan)
         return row
     complete = stop is None or stop >= gp.last_day
+    if not complete and _month_end_stock(kpi):
+        as_of = stop
+        stop = _last_month_end(stop)
+        row["note"] = text("scorecard.month_end", lang, end=stop.date().isoformat(),
+                           as_of=as_of.date().isoformat())
+        if stop < gp.start:
+            row.update(status="no_data", status_label=text("status.no_data", lang),
+                       note=text("scorecard.no_month_yet", lang), actual=math.nan,
+                       attainment=math.nan)
+            return row
     window = gp if complete else Period(gp.start, stop + pd.Timedelta(days=1), gp.freq,
                                         gp.fiscal_year_start_month)
     row.update(window_start=window.start.date(), window_end=window.last_day.date())
@@ -489,7 +527,7 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
                                      at_risk_at=at_risk_at))
     else:
         pace = pacing(actual, target, gp, stop, direction=direction,
-                      cumulative=_is_flow(kpi, flows),
+                      cumulative=_is_flow(kpi, flows) or _accumulates(kpi, flows),
                       baseline=baseline, method=use, on_track_at=on_track_at,
                       at_risk_at=at_risk_at)
         row.update(elapsed_fraction=pace.elapsed_fraction, expected_to_date=pace.expected_to_date,
