@@ -55,6 +55,7 @@ import pandas as pd
 from kpitools._errors import KpitoolsError
 from kpitools.goals.model import (
     DIRECTIONS,
+    CustomMetric,
     Goal,
     as_goals,
     check_lang,
@@ -349,6 +350,47 @@ def _is_flow(kpi: Any, flows: Iterable[str] | None) -> bool:
     return kpi.id in FLOW_KPIS
 
 
+def _has_source(goal: Goal) -> bool:
+    return isinstance(goal.kpi, CustomMetric) and bool(goal.kpi.data_source)
+
+
+def _score_custom(goal: Goal, gp: Period, stop: pd.Timestamp | None, data: Any, lang: str,
+                  row: dict, direction: str, baseline: float | None,
+                  baseline_period: str | None, target: float,
+                  bands: tuple[float, float]) -> dict:
+    """A custom KPI read from its own file: one value per period, scored once the period ends."""
+    from kpitools.goals.custom import custom_value
+
+    use = default_method(direction)
+    row.update(direction=direction, baseline=baseline, baseline_period=baseline_period,
+               target=target, method=use, unit=goal.kpi.unit, tables=goal.kpi.data_source,
+               formula=text("scorecard.custom_formula", lang, source=goal.kpi.data_source),
+               window_start=gp.start.date(), window_end=gp.last_day.date())
+    if stop is not None and stop < gp.last_day:
+        row.update(status="no_data", status_label=text("status.no_data", lang),
+                   note=text("scorecard.custom_not_over", lang), actual=math.nan,
+                   attainment=math.nan)
+        return row
+    try:
+        actual = custom_value(goal.kpi, data, gp.label)
+    except KpitoolsError as exc:
+        actual, row["note"] = math.nan, str(exc).splitlines()[0]
+    row["actual"] = actual
+    score, used, why = explain_attainment(actual, target, direction, baseline, use)
+    row.update(attainment=score, method=used)
+    if why:
+        row["note"] = text(f"scorecard.attainment_{why}", lang)
+    if _missing(score):
+        row["status"] = "no_data"
+        row["note"] = row["note"] or text("scorecard.custom_no_row", lang, period=gp.label)
+    else:
+        row.update(elapsed_fraction=1.0, expected_to_date=target, pace_ratio=score,
+                   projected=actual, projected_attainment=score,
+                   status=status_for(score, True, on_track_at=bands[0], at_risk_at=bands[1]))
+    row["status_label"] = text(f"status.{row['status']}", lang)
+    return row
+
+
 def _accumulates(kpi: Any, flows: Iterable[str] | None) -> bool:
     """A rate whose numerator builds up over the period against a fixed opening denominator
     (churn rates: ``aggregation: accumulating``): paced like a flow, not held flat."""
@@ -378,6 +420,9 @@ def measured_baseline(goal: Goal, data: Any,
     """
     if goal.baseline is not None:
         return goal.baseline, goal.baseline_period
+    if (goal.period is not None and _has_source(goal)
+            and getattr(data, "path", None) is not None):
+        return _custom_baseline(goal, data)
     if data is None or goal.kpi_id is None or goal.period is None:
         return None, None
     fy = _fy(data)
@@ -398,6 +443,19 @@ def kpi_args(goal: Goal) -> dict[str, Any]:
     revenue from one market); empty for most goals."""
     args = goal.extra.get("kpi_args") if isinstance(goal.extra, Mapping) else None
     return dict(args) if isinstance(args, Mapping) else {}
+
+
+def _custom_baseline(goal: Goal, client: Any) -> tuple[float | None, str | None]:
+    from kpitools.goals.custom import custom_value
+
+    fy = _fy(client)
+    bp = goal.baseline_period or parse_period(goal.period,
+                                              fiscal_year_start_month=fy).previous().label
+    try:
+        value = custom_value(goal.kpi, client, bp)
+    except KpitoolsError:
+        return None, None
+    return (None, None) if _missing(value) else (float(value), bp)
 
 
 def _overlaps(a: Period, b: Period) -> bool:
@@ -475,9 +533,14 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
     else:
         name = goal.kpi.name_for(lang) if goal.kpi is not None else ""
         row.update(kpi=name, kpi_name=name)
-    direction = goal.direction or getattr(kpi, "direction", None) or "higher"
+    direction = (goal.direction or getattr(kpi, "direction", None)
+                 or getattr(goal.kpi, "direction", None) or "higher")
     baseline, baseline_period = measured_baseline(goal, data, cat)
     target = goal.resolved_target(baseline)
+    if (kpi is None and _has_source(goal) and getattr(data, "path", None) is not None
+            and gp is not None and target is not None):
+        return _score_custom(goal, gp, stop, data, lang, row, direction, baseline,
+                             baseline_period, target, bands)
     use = method or default_method(direction)
     row.update(direction=direction, baseline=baseline, baseline_period=baseline_period,
                target=target, method=use)
