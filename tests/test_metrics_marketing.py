@@ -109,3 +109,12 @@ def test_market_revenue_by_hand():
     assert market_revenue(orders, customers, "2024Q1", region="台中市", segment="B2C") == 300.0
     with pytest.raises(KpitoolsError, match="needs region= or segment="):
         market_revenue(orders, customers, "2024Q1")
+
+
+def test_market_revenue_region_may_be_the_start_of_the_name():
+    orders = pd.DataFrame({"order_id": ["1", "2"], "customer_id": ["x", "y"],
+                           "order_date": pd.to_datetime(["2024-01-05", "2024-02-01"]),
+                           "amount": [1000.0, 2000.0]})
+    customers = pd.DataFrame({"customer_id": ["x", "y"], "region": ["台中市", "台北市"]})
+    # 「台中」 (as in 「台中市場」) is Taichung City: order 1 only
+    assert market_revenue(orders, customers, "2024Q1", region="台中") == 1000.0

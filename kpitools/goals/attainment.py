@@ -62,6 +62,7 @@ from kpitools.goals.model import (
     resolve_catalog,
     text,
 )
+from kpitools.goals.scope import goal_data
 from kpitools.periods import Period, as_period, parse_period
 
 __all__ = [
@@ -431,8 +432,10 @@ def measured_baseline(goal: Goal, data: Any,
     if isinstance(data, pd.Series):
         value = data.get(bp)
         return (None, None) if _missing(value) else (float(value), bp)
+    cat = resolve_catalog(catalog)
+    data, _ = goal_data(goal, data, tuple(getattr(_entry(cat, goal.kpi_id), "tables", ())))
     try:
-        value = resolve_catalog(catalog).compute_kpi(goal.kpi_id, data, bp, **kpi_args(goal))
+        value = cat.compute_kpi(goal.kpi_id, data, bp, **kpi_args(goal))
     except KpitoolsError:
         return None, None
     return (None, None) if _missing(value) else (float(value), bp)
@@ -443,6 +446,13 @@ def kpi_args(goal: Goal) -> dict[str, Any]:
     revenue from one market); empty for most goals."""
     args = goal.extra.get("kpi_args") if isinstance(goal.extra, Mapping) else None
     return dict(args) if isinstance(args, Mapping) else {}
+
+
+def _entry(cat: Any, kpi_id: str) -> Any:
+    try:
+        return cat.get_kpi(kpi_id)
+    except KpitoolsError:
+        return None
 
 
 def _custom_baseline(goal: Goal, client: Any) -> tuple[float | None, str | None]:
@@ -568,6 +578,9 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
     window = gp if complete else Period(gp.start, stop + pd.Timedelta(days=1), gp.freq,
                                         gp.fiscal_year_start_month)
     row.update(window_start=window.start.date(), window_end=window.last_day.date())
+    data, why_scope = goal_data(goal, data, tuple(kpi.tables))
+    if why_scope:
+        row["note"] = text(f"scope.{why_scope}", lang, scope=goal.scope)
     try:
         actual = float(cat.compute_kpi(kpi.id, data, window, **kpi_args(goal)))
     except KpitoolsError as exc:

@@ -52,6 +52,7 @@ from kpitools.goals.model import (
     text,
 )
 from kpitools.goals.parse import parse_goal
+from kpitools.goals.scope import goal_data
 from kpitools.periods import Period, parse_period
 
 __all__ = [
@@ -182,6 +183,11 @@ def _measurable(goal: Goal, entry: Any, baseline: float | None, data: Any, lang:
         if (change > 0) != wanted_up:
             key = "wrong_way_down" if wanted_up else "wrong_way_up"
             return _finding("measurable", "fail", key, lang)
+    if entry is not None:
+        _, why = goal_data(goal, data, tuple(entry.tables))
+        if why:
+            return _finding("measurable", "warn", "scope_not_applied", lang, scope=goal.scope,
+                            why=text(f"scope.{why}", lang, scope=goal.scope))
     if baseline is None:
         return _finding("measurable", "warn", "no_baseline", lang)
     if change == 0:
@@ -229,6 +235,7 @@ def _history(goal: Goal, gp: Period, data: Any, cat: Any) -> pd.Series | None:
     entry = cat.get_kpi(goal.kpi_id)
     if have is not None and any(t not in have for t in getattr(entry, "tables", ())):
         return None  # the client lacks a table this KPI needs; Measurable says which
+    data, _ = goal_data(goal, data, tuple(getattr(entry, "tables", ())))
     try:
         return cat.kpi_series(goal.kpi_id, data, freq=gp.freq, end=gp.previous().label)
     except KpitoolsError:

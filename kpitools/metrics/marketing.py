@@ -243,8 +243,8 @@ def market_revenue(
     """Revenue from a market (新市場銷售額): sales to customers of one region and/or segment.
 
     Formula: Σ (amount − discount) over orders dated in the period whose customer's ``region``
-    (and/or ``segment``) in ``customers`` equals the value given (compared without case or
-    surrounding spaces). 0.0 when nothing was sold there.
+    (and/or ``segment``) in ``customers`` starts with the value given (compared without case or
+    surrounding spaces, so 「台中」 matches 「台中市」). 0.0 when nothing was sold there.
 
     Examples
     --------
@@ -268,7 +268,7 @@ def market_revenue(
     wanted = {k: v for k, v in (("region", region), ("segment", segment)) if v is not None}
     c = table(customers, "customers", ("customer_id", *wanted))
     for column, value in wanted.items():
-        c = c.filter(_norm(c[column]) == str(value).strip().lower())
+        c = c.filter(_norm(c[column]).startswith(str(value).strip().lower()))
     keep = o.filter(o.customer_id.isin(c.customer_id))
     discount = keep.discount.cast("float64").fill_null(0.0) if "discount" in keep.columns else 0.0
     total = scalar((keep.amount.cast("float64") - discount).sum())
