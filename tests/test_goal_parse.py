@@ -137,6 +137,13 @@ OWN = [
     ("降低客戶流失率", "saas", {"kpi": "logo_churn_rate", "movement": "down", "period": None}),
     ("We want more leads", "saas", {"kpi": "qualified_leads", "target": None}),
     ("今年要多賺一點", "ecommerce", {"kpi": None, "period": "2024"}),
+    # --- leading labels that are not owners, and owners that lead
+    ("業務目標：2024Q4 贏單率提高到 10%", "saas",
+     {"kpi": "win_rate", "owner": None, "target": 0.10}),
+    ("Goal: raise the win rate to 10 percent in 2024Q4", "saas",
+     {"kpi": "win_rate", "owner": None, "target": 0.10}),
+    ("行銷部：下一季 CAC 降低 10%", "saas",
+     {"kpi": "cac", "owner": "行銷部", "period": "2024Q2", "target_change": -0.10}),
 ]
 
 

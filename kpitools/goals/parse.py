@@ -481,7 +481,7 @@ def _owner(s: str) -> tuple[str | None, tuple[int, int] | None]:
     for pattern in _words()["owner"]:
         if m := re.search(pattern, s, re.I | re.M):
             who = m.group("o").strip(" ：:，,、。.()（）")
-            if who and who.lower() not in _words()["not_owner"]:
+            if who and not any(w in who.lower() for w in _words()["not_owner"]):
                 return who, m.span()
     return None, None
 
