@@ -527,7 +527,7 @@ def _check_config(config: dict[str, Any]) -> list[Problem]:
                 hint="write funnel_stages: [lead, qualified, proposal, won].",
             )
         )
-    problems.extend(_check_goals(config.get("goals")))
+    problems.extend(_check_goals(config.get("goals"), config.get("business_model")))
     return problems
 
 
@@ -581,7 +581,19 @@ def _check_goal_semantics(goal: dict[str, Any], who: str) -> list[Problem]:
     return problems
 
 
-def _check_goals(goals: object) -> list[Problem]:
+def _unread_in_text(goal: dict[str, Any], business_model: object) -> list[str]:
+    """Fields a goal written as a sentence (``text:``) still lacks after reading the sentence."""
+    from kpitools.goals.parse import parse_goal
+
+    parsed = parse_goal(str(goal["text"]), business_model=business_model if isinstance(
+        business_model, str) else None, reference_date=goal.get("reference_date"))
+    read = {"kpi": parsed.kpi, "period": parsed.period or parsed.deadline,
+            "target": next((v for v in (parsed.target, parsed.target_change, parsed.target_delta)
+                            if v is not None), None)}
+    return [f for f in GOAL_FIELDS if goal.get(f) is None and read.get(f) is None]
+
+
+def _check_goals(goals: object, business_model: object = None) -> list[Problem]:
     from kpitools._errors import PeriodError
     from kpitools.periods import parse_period
 
@@ -596,11 +608,14 @@ def _check_goals(goals: object) -> list[Problem]:
             continue
         who = f"goal {i}" + (f" ({goal['goal_id']})" if goal.get("goal_id") else "")
         missing = [f for f in GOAL_FIELDS if goal.get(f) is None]
+        if goal.get("text") and missing:
+            missing = _unread_in_text(goal, business_model)
         if missing:
             problems.append(
                 Problem(
                     f"{who}: missing {missing}",
-                    hint="every goal needs kpi, target and period (e.g. period: 2024Q4).",
+                    hint="every goal needs kpi, target and period (e.g. period: 2024Q4), given "
+                    "as fields or in its text: sentence.",
                 )
             )
         if goal.get("target") is not None and not isinstance(goal["target"], int | float):
