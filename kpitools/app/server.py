@@ -58,6 +58,7 @@ __all__ = [
     "is_loopback",
     "list_notebooks",
     "prepare_notebook",
+    "remove_stale_work_dirs",
     "render_landing",
     "resolve_notebook",
 ]
