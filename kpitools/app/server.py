@@ -237,6 +237,11 @@ def client_display_name(client_dir: str | os.PathLike[str], lang: str) -> str:
             "Hint: pass the folder that holds client.yml, e.g. --client data/sample/cloudledger; "
             "`kpitools new-client` creates one."
         )
+    if config_file.resolve().parent != folder.resolve():
+        raise KpitoolsError(
+            f"{str(config_file)!r} is a link to a file outside the client folder. "
+            "Hint: copy the real client.yml into the folder."
+        )
     try:
         config = load_client_yaml(config_file) or {}
     except ClientYamlError as exc:

@@ -97,6 +97,9 @@ def test_config_files_linked_from_outside_are_refused(tmp_path, outside, name):
     problems = check_client(client)
     assert "outside the client folder" in _all_text(problems)
     assert SECRET not in _all_text(problems)
+    if name == "client.yml":
+        with pytest.raises(KpitoolsError, match="a link to a file outside the client folder"):
+            client_display_name(client, "en")
 
 
 # --- YAML: anchors, aliases, duplicates, size ---------------------------------------------------
