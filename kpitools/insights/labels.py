@@ -69,8 +69,11 @@ class Labels:
         self.lang = check_lang(lang)
         config = getattr(client, "config", None) or {}
         own = config.get("labels") if isinstance(config, Mapping) else None
-        self._own = {kind: {_key(k): v for k, v in (entries or {}).items()}
-                     for kind, entries in (own or {}).items() if isinstance(entries, Mapping)}
+        self._own = {
+            kind: {_key(k): v for k, v in (entries or {}).items()}
+            for kind, entries in (own or {}).items()
+            if isinstance(entries, Mapping)
+        }
         self.notes: list[str] = []
 
     def __call__(self, kind: str, value: object) -> str:
@@ -88,9 +91,11 @@ class Labels:
         shown = readable(text)
         other_language = (self.lang == "en") == bool(_CJK.search(text))
         if shown != text or other_language:
-            note = (f"no {self.lang} label for {kind} '{text}'; the report shows '{shown}'. "
-                    f"Add it to client.yml: labels: {{{kind}: {{'{text}': "
-                    f"{{zh-TW: ..., en: ...}}}}}}")
+            note = (
+                f"no {self.lang} label for {kind} '{text}'; the report shows '{shown}'. "
+                f"Add it to client.yml: labels: {{{kind}: {{'{text}': "
+                f"{{zh-TW: ..., en: ...}}}}}}"
+            )
             if note not in self.notes:
                 self.notes.append(note)
         return shown

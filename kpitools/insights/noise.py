@@ -161,8 +161,9 @@ def _churn_base(client: Any, period: Period) -> float:
 
 def _closed_deals(client: Any, period: Period) -> float:
     deals = _in(client["deals"], "close_date", period)
-    return float(deals["outcome"].astype("string").str.strip().str.lower()
-                 .isin(["won", "lost"]).sum())
+    return float(
+        deals["outcome"].astype("string").str.strip().str.lower().isin(["won", "lost"]).sum()
+    )
 
 
 def _buyers(client: Any, period: Period) -> float:
@@ -182,11 +183,21 @@ PROPORTIONS: dict[str, Callable[[Any, Period], float]] = {
     "bounce_rate": _sessions,
 }
 #: KPIs that are counts of events.
-COUNTS = ("new_customers", "new_customers_orders", "sessions", "active_users", "key_events",
-          "mentions")
+COUNTS = (
+    "new_customers",
+    "new_customers_orders",
+    "sessions",
+    "active_users",
+    "key_events",
+    "mentions",
+)
 #: KPIs proportional to 1 ÷ a small count: the count is what makes them noisy.
-DRIVERS = {"cltv": "logo_churn_rate", "ltv_to_cac": "logo_churn_rate",
-           "cac": "new_customers", "cac_payback_months": "new_customers"}
+DRIVERS = {
+    "cltv": "logo_churn_rate",
+    "ltv_to_cac": "logo_churn_rate",
+    "cac": "new_customers",
+    "cac_payback_months": "new_customers",
+}
 
 
 def _days(period: Period) -> float:
@@ -201,8 +212,14 @@ def _verdict(p_value: float, previous: float, current: float, higher_is_better: 
     return "improved" if (current > previous) == higher_is_better else "worsened"
 
 
-def judge_change(kpi_id: str, client: Any, previous: Period, current: Period, *,
-                 values: tuple[float, float] | None = None) -> Change:
+def judge_change(
+    kpi_id: str,
+    client: Any,
+    previous: Period,
+    current: Period,
+    *,
+    values: tuple[float, float] | None = None,
+) -> Change:
     """Whether a KPI's change from ``previous`` to ``current`` is beyond normal variation.
 
     ``values`` = (previous value, current value) when the caller has them already (the report's
@@ -219,8 +236,9 @@ def judge_change(kpi_id: str, client: Any, previous: Period, current: Period, *,
         except (KpitoolsError, TypeError, ValueError):
             return math.nan
 
-    before, after = values if values is not None else (value(kpi_id, previous),
-                                                       value(kpi_id, current))
+    before, after = (
+        values if values is not None else (value(kpi_id, previous), value(kpi_id, current))
+    )
     if math.isnan(before) or math.isnan(after):
         return Change(kpi_id, before, after, "not_tested", "none")
     method, p_value, evidence = "none", math.nan, None
@@ -230,8 +248,11 @@ def judge_change(kpi_id: str, client: Any, previous: Period, current: Period, *,
             n1, n2 = base(client, previous), base(client, current)
             k1, k2 = round(before * n1), round(after * n2)
             method, p_value = "two_proportion", two_proportion_test(k1, n1, k2, n2)
-            evidence = {"events": (k1, k2), "base": (n1, n2),
-                        "interval": (wilson_interval(k1, n1), wilson_interval(k2, n2))}
+            evidence = {
+                "events": (k1, k2),
+                "base": (n1, n2),
+                "interval": (wilson_interval(k1, n1), wilson_interval(k2, n2)),
+            }
         elif kpi_id in COUNTS:
             ratio = _days(current) / _days(previous)
             method, p_value = "poisson", poisson_test(before, after, exposure_ratio=ratio)
@@ -252,8 +273,13 @@ def judge_change(kpi_id: str, client: Any, previous: Period, current: Period, *,
                 p_value = poisson_test(x1, x2, exposure_ratio=abs(exposure))
                 evidence = {"driver": driver, "events": (x1, x2)}
         else:
-            months = kpi_series(kpi_id, client, "M", previous.start.strftime("%Y-%m"),
-                                (current.end - pd.Timedelta(days=1)).strftime("%Y-%m"))
+            months = kpi_series(
+                kpi_id,
+                client,
+                "M",
+                previous.start.strftime("%Y-%m"),
+                (current.end - pd.Timedelta(days=1)).strftime("%Y-%m"),
+            )
             monthly = months.to_numpy()
             split = len(monthly) // 2
             method = "welch_monthly"
@@ -261,5 +287,12 @@ def judge_change(kpi_id: str, client: Any, previous: Period, current: Period, *,
             evidence = {"monthly": tuple(float(v) for v in monthly)}
     except (KpitoolsError, KeyError, ValueError, ZeroDivisionError):
         method, p_value = "none", math.nan
-    return Change(kpi_id, before, after, _verdict(p_value, before, after, kpi.higher_is_better),
-                  method, p_value, evidence)
+    return Change(
+        kpi_id,
+        before,
+        after,
+        _verdict(p_value, before, after, kpi.higher_is_better),
+        method,
+        p_value,
+        evidence,
+    )
