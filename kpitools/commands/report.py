@@ -50,13 +50,15 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
               help="Reports run at once (one kernel each).")
 @click.option("--pdf", is_flag=True, help="Also print report.pdf with headless Chromium.")
+@click.option("--paper", type=click.Choice(["a4", "letter"], case_sensitive=False), default="a4",
+              show_default=True, help="PDF page size.")
 @click.option("--force", is_flag=True, help="Replace existing reports (kept by default).")
 @click.option("--template", default=None, type=click.Path(dir_okay=False),
               help="Report notebook [default: templates/quarterly_report.ipynb].")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="Extra template parameter, type-checked (see `kpitools templates`).")
 def report(client_dirs: tuple[str, ...], quarters: tuple[str, ...], lang: str | None, out: str,
-           workers: int, pdf: bool, force: bool, template: str | None,
+           workers: int, pdf: bool, paper: str, force: bool, template: str | None,
            params: tuple[str, ...]) -> None:
     """Run the quarterly report for every CLIENT_DIR and --quarter, then write OUT/index.html.
 
@@ -66,7 +68,8 @@ def report(client_dirs: tuple[str, ...], quarters: tuple[str, ...], lang: str | 
 
     with _friendly_errors():
         results = run_reports(list(client_dirs), list(quarters), lang=lang, out=out,
-                              workers=workers, pdf=pdf, force=force, template=template,
+                              workers=workers, pdf=pdf, paper=paper.lower(), force=force,
+                              template=template,
                               params=_parse_params(params), progress=True)
     index = Path(out).resolve() / "index.html"
     click.echo(f"Index: {index}")

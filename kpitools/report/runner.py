@@ -37,10 +37,12 @@ from kpitools.report.export import (
     LANGS,
     atomic_write,
     check_lang,
+    check_paper,
     chromium_missing_message,
     export_html,
     export_pdf,
     find_chromium,
+    quarter_label,
 )
 from kpitools.report.params import validate_parameters
 
@@ -64,7 +66,10 @@ FAILED_DIR = "_failed"
 STAGING_DIR = "_staging"
 #: Files of a finished report, in the order they are moved into place; report.html goes last
 #: because its presence is what marks a report as existing.
-OUTPUT_FILES = ("report.ipynb", "metrics.json", "report.pdf", "report.html")
+OUTPUT_FILES = ("report.ipynb", "metrics.json", "analyst_notes.txt", "report.xlsx", "report.pdf",
+                "report.html")
+#: Analyst notes of every run (missing goals, labels, data gaps) are appended here, in ``out``.
+RUN_LOG = "run.log"
 #: Longest a single cell may run (seconds) before the run is stopped as failed.
 DEFAULT_TIMEOUT_SECONDS = 600
 #: Seconds allowed for a kernel to start; kernels start slowly when several launch at once.
@@ -92,6 +97,7 @@ class RunResult:
     output: Path | None
     lang: str
     error: str | None = None
+    notes: tuple[str, ...] = ()  # messages for the analyst (never in the report)
 
     @property
     def ok(self) -> bool:
@@ -108,6 +114,7 @@ class _Job:
     template: str
     params: dict[str, Any] = field(default_factory=dict)
     pdf: bool = False
+    paper: str = "a4"
     chromium: str | None = None
     timeout: float = DEFAULT_TIMEOUT_SECONDS
 
@@ -171,6 +178,7 @@ def run_reports(
     out: str | os.PathLike[str] = "reports",
     workers: int = 2,
     pdf: bool = False,
+    paper: str = "a4",
     force: bool = False,
     template: str | os.PathLike[str] | None = None,
     params: dict[str, Any] | None = None,
@@ -187,6 +195,7 @@ def run_reports(
     out : output folder; reports go to ``out/<slug>/<quarter>/``.
     workers : processes running at once (each starts its own kernel); 1 runs in this process.
     pdf : also print ``report.pdf`` with headless Chromium (must be installed).
+    paper : ``"a4"`` (default) or ``"letter"``, the PDF's page size.
     force : replace existing reports; without it they are kept and reported as skipped.
     template : notebook to run; default ``templates/quarterly_report.ipynb``.
     params : extra template parameters (e.g. ``{"trailing_quarters": "6"}``), type-checked.
@@ -221,6 +230,7 @@ def run_reports(
     if not quarter_labels:
         raise KpitoolsError("No quarter given.\nHint: add --quarter 2024Q4.")
     clients = _checked_clients(client_dirs)
+    paper = check_paper(paper)
     chromium = find_chromium() if pdf else None
     if pdf and chromium is None:
         raise KpitoolsError(chromium_missing_message())
@@ -237,7 +247,8 @@ def run_reports(
                                                    client_lang)
                 continue
             jobs.append(_Job(os.fspath(path), slug, quarter, client_lang, os.fspath(out_dir),
-                             os.fspath(template_path.resolve()), extra, pdf, chromium, timeout))
+                             os.fspath(template_path.resolve()), extra, pdf, paper, chromium,
+                             timeout))
 
     for result in _execute(jobs, workers, progress):
         results[result.client, result.quarter] = result
@@ -247,11 +258,27 @@ def run_reports(
 
     build_index(out_dir)
     ordered = [results[slug, q] for slug, _ in clients for q in quarter_labels]
+    _log_notes(out_dir, ordered)
     if progress:
         from rich.console import Console
 
-        Console(stderr=True).print(summary_table(ordered))
+        console = Console(stderr=True)
+        console.print(summary_table(ordered))
+        for r in ordered:
+            for note in r.notes:
+                console.print(f"[yellow]note[/yellow] {r.client} {r.quarter}: {note}",
+                              markup=True, highlight=False)
     return ordered
+
+
+def _log_notes(out_dir: Path, results: Sequence[RunResult]) -> None:
+    """Append each run's analyst notes to ``out/run.log`` (one line per note, time-stamped)."""
+    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    lines = [f"{stamp} {r.client} {r.quarter} {r.lang}: {note}\n"
+             for r in results for note in r.notes]
+    if lines:
+        with open(out_dir / RUN_LOG, "a", encoding="utf-8") as log:
+            log.writelines(lines)
 
 
 def _checked_clients(client_dirs: Iterable[str | os.PathLike[str]]) -> list[tuple[str, Path]]:
@@ -349,9 +376,14 @@ def _run_job(job: _Job) -> RunResult:
             extra_arguments=list(_KERNEL_ARGUMENTS),
         )
         export_html(notebook, staging / "report.html", lang=job.lang,
-                    title=f"{_client_name(staging, job)} · {job.quarter}")
+                    title=f"{_client_name(staging, job)} · {job.quarter}",
+                    header=f"{_client_name(staging, job)} · {quarter_label(job.quarter, job.lang)}",
+                    paper=job.paper)
         if job.pdf:
-            export_pdf(staging / "report.html", staging / "report.pdf", chromium=job.chromium)
+            export_pdf(staging / "report.html", staging / "report.pdf", chromium=job.chromium,
+                       paper=job.paper)
+        notes_file = staging / "analyst_notes.txt"
+        notes = tuple(notes_file.read_text("utf-8").splitlines()) if notes_file.exists() else ()
         dest = out / job.slug / job.quarter
         dest.mkdir(parents=True, exist_ok=True)
         for name in OUTPUT_FILES:
@@ -362,7 +394,7 @@ def _run_job(job: _Job) -> RunResult:
         shutil.rmtree(out / FAILED_DIR / job.slug / job.quarter, ignore_errors=True)
         _remove_empty(out / FAILED_DIR / job.slug)
         return RunResult(job.slug, job.quarter, "ok", time.perf_counter() - started,
-                         dest / "report.html", job.lang)
+                         dest / "report.html", job.lang, notes=notes)
     except Exception as exc:
         return _record_failure(job, exc, notebook, time.perf_counter() - started)
     finally:
