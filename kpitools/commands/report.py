@@ -86,18 +86,22 @@ def report(client_dirs: tuple[str, ...], quarters: tuple[str, ...], lang: str | 
 @click.command("new-client")
 @click.argument("slug")
 @click.option("--name", required=True, help="Client name, in the --lang language.")
+@click.option("--name-en", default=None,
+              help="The client's English name, when --name is the Chinese one.")
 @click.option("--lang", type=_LANG, default="zh-TW", show_default=True, help="Report language.")
 @click.option("--business-model", default="saas", show_default=True,
               type=click.Choice(["saas", "ecommerce", "services", "content"]),
               help="Decides which data intake files are created.")
 @click.option("--root", default="clients", show_default=True, type=click.Path(file_okay=False),
               help="Folder that holds client folders.")
-def new_client(slug: str, name: str, lang: str, business_model: str, root: str) -> None:
+def new_client(slug: str, name: str, name_en: str | None, lang: str, business_model: str,
+               root: str) -> None:
     """Create a client folder SLUG: client.yml, intake CSVs, intake_guide.md, README.md."""
     from kpitools.report.scaffold import new_client as scaffold
 
     with _friendly_errors():
-        folder = scaffold(slug, name=name, lang=lang, business_model=business_model, root=root)
+        folder = scaffold(slug, name=name, name_en=name_en, lang=lang,
+                          business_model=business_model, root=root)
     click.echo(f"Created {folder}")
     for item in sorted(folder.iterdir()):
         click.echo(f"  {item.name}")

@@ -145,8 +145,12 @@ def _canonical_quarter(quarter: str) -> str:
     try:
         period = parse_period(str(quarter))
     except PeriodError:
+        match = re.fullmatch(r"\s*(\d{4})\s*-?\s*[Qq]\s*(\d+)\s*", str(quarter))
+        why = (f" ({match.group(2)} is not a quarter: quarters run 1–4)"
+               if match and not 1 <= int(match.group(2)) <= 4 else "")
         raise KpitoolsError(
-            f"Cannot read quarter {quarter!r}.\nHint: write quarters like 2024Q3."
+            f"Cannot read quarter {quarter!r}{why}.\nHint: write quarters like 2024Q3; "
+            "quarters run Q1–Q4."
         ) from None
     if period.freq != "Q":
         raise KpitoolsError(
@@ -292,7 +296,8 @@ def _checked_clients(client_dirs: Iterable[str | os.PathLike[str]]) -> list[tupl
             continue
         path = Path(raw).resolve()
         if not path.is_dir():
-            problems.append(f"Client folder {os.fspath(raw)!r} does not exist.")
+            problems.append(f"Client folder {os.fspath(raw)!r} does not exist"
+                            f"{_folder_guess(path, os.path.isabs(raw))}.")
         elif slug in clients and clients[slug] != path:
             problems.append(f"Two client folders are both named {slug!r}: {clients[slug]} and "
                             f"{path}; their reports would overwrite each other.")
@@ -306,6 +311,22 @@ def _checked_clients(client_dirs: Iterable[str | os.PathLike[str]]) -> list[tupl
     if not clients:
         raise KpitoolsError("No client folder given.\nHint: kpitools report data/sample/<client>.")
     return list(clients.items())
+
+
+def _folder_guess(path: Path, absolute: bool) -> str:
+    """``" (did you mean 'data/sample/shop'?)"`` for a misspelt client folder, else ``""``."""
+    from kpitools._errors import did_you_mean
+
+    parent = path.parent
+    if not parent.is_dir():
+        return ""
+    siblings = [p.name for p in parent.iterdir()
+                if p.is_dir() and (p / "client.yml").is_file()]
+    guess = did_you_mean(path.name, siblings)
+    if guess is None:
+        return ""
+    shown = parent / guess if absolute else os.path.relpath(parent / guess)
+    return f" (did you mean '{shown}'?)"
 
 
 def _execute(jobs: list[_Job], workers: int, progress: bool) -> list[RunResult]:
