@@ -174,6 +174,13 @@ class QuarterReport:
 
             atomic_write(path, "".join(f"{n}\n" for n in notes))
 
+    def write_workbook(self, path: str | Path) -> Path:
+        """Write ``report.xlsx`` (scorecard, KPI trends, findings; both languages)."""
+        from kpitools.report.workbook import write_workbook
+
+        with _memoized(self._kpi_memo):
+            return write_workbook(self, path)
+
     @_memo
     def change(self, kpi_id: str) -> Change:
         """This quarter against the previous one, judged against noise (kpitools.insights.noise)."""
