@@ -12,8 +12,9 @@ anything else is "within normal variation":
 * **KPIs driven by one small count** (CLTV and LTV:CAC divide by churned customers; CAC and CAC
   payback divide by new customers): the Poisson test of that count, with the rest of the formula
   taken as exact;
-* **everything else** (averages and sums of money, shares, stocks): Welch's t-test on the
-  monthly values inside each quarter, i.e. the change against the month-to-month spread.
+* **averages of items** (ACV per new contract, CSAT per answer): Welch's t-test on the items;
+* **everything else** (sums of money, shares, stocks): Welch's t-test on the monthly values
+  inside each quarter, i.e. the change against the month-to-month spread.
 
 The functions are plain statistics on numbers; :func:`judge_change` picks the test for a KPI.
 """
@@ -58,7 +59,7 @@ class Change:
     previous: float
     current: float
     verdict: str
-    method: str  # "two_proportion", "poisson", "poisson_driver", "welch_monthly", "none"
+    method: str  # two_proportion, poisson, poisson_driver, welch_items, welch_monthly, none
     p_value: float = math.nan
     evidence: Mapping[str, Any] | None = None
 
@@ -182,6 +183,21 @@ PROPORTIONS: dict[str, Callable[[Any, Period], float]] = {
     "engagement_rate": _sessions,
     "bounce_rate": _sessions,
 }
+def _acv_items(client: Any, period: Period) -> pd.Series:
+    from kpitools.metrics import acv
+
+    return acv(client["contracts"], period, mode="per_contract")["acv"]
+
+
+def _csat_items(client: Any, period: Period) -> pd.Series:
+    return _in(client["feedback"], "date", period)["csat"].dropna()
+
+
+#: Averages and the items they average: Welch's t-test on the items themselves.
+ITEMS: dict[str, Callable[[Any, Period], pd.Series]] = {
+    "acv": _acv_items,
+    "csat_average": _csat_items,
+}
 #: KPIs that are counts of events.
 COUNTS = (
     "new_customers",
@@ -253,6 +269,10 @@ def judge_change(
                 "base": (n1, n2),
                 "interval": (wilson_interval(k1, n1), wilson_interval(k2, n2)),
             }
+        elif kpi_id in ITEMS:
+            items = ITEMS[kpi_id]
+            method = "welch_items"
+            p_value = welch_test(items(client, previous), items(client, current))
         elif kpi_id in COUNTS:
             ratio = _days(current) / _days(previous)
             method, p_value = "poisson", poisson_test(before, after, exposure_ratio=ratio)

@@ -25,6 +25,8 @@ The report notebook writes one ``metrics.json`` beside the report; the batch run
 
 ``value`` is a plain float (``null`` when the KPI is undefined for the quarter, e.g. a zero
 denominator); ``formatted`` is the same number as the report shows it, in the report's language.
+Optional headline keys: ``verdict`` (improved / worsened / within_noise / not_tested, the change
+against the previous quarter judged against noise) and ``change`` (that change, formatted).
 Goal entries are free-form dictionaries of JSON values; ``goal_id`` and ``kpi`` are required.
 """
 

@@ -662,9 +662,14 @@ class QuarterReport:
         for kpi_id in table.index:
             kpi = get_kpi(kpi_id)
             value = table.loc[kpi_id, self.period.label]
+            change = self.change(kpi_id)
+            before = table.loc[kpi_id, self.period.previous().label] \
+                if self.period.previous().label in table.columns else math.nan
             out.append({"kpi": kpi_id, "label": kpi.name_for(self.lang),
                         "value": None if pd.isna(value) else float(value),
-                        "formatted": self._fmt(value, kpi.unit)})
+                        "formatted": self._fmt(value, kpi.unit),
+                        "verdict": change.verdict,
+                        "change": fmt_change(before, value, kpi.unit, self.lang)})
         return out
 
     @_memo

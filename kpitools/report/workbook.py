@@ -62,6 +62,7 @@ _TESTS = {
     "two_proportion": {"zh-TW": "兩比例 z 檢定", "en": "Two-proportion z-test"},
     "poisson": {"zh-TW": "卜瓦松檢定", "en": "Poisson test"},
     "poisson_driver": {"zh-TW": "卜瓦松檢定（驅動筆數）", "en": "Poisson test (driving count)"},
+    "welch_items": {"zh-TW": "個別項目 Welch t 檢定", "en": "Welch t-test on the items"},
     "welch_monthly": {"zh-TW": "月值 Welch t 檢定", "en": "Welch t-test on monthly values"},
     "none": {"zh-TW": "—", "en": "—"},
 }
