@@ -480,7 +480,7 @@ def test_rfm_summary_on_an_empty_window_is_an_error():
         rfm_summary(guests, observation_end="2024-03-31")
 
 
-def test_report_section_shows_the_model_error_cause_and_hint(tmp_path):
+def test_report_model_error_gives_the_analyst_its_cause_and_hint(tmp_path):
     from kpitools.io.client import Client
     from kpitools.report.sections import QuarterReport
 
@@ -496,8 +496,10 @@ def test_report_section_shows_the_model_error_cause_and_hint(tmp_path):
         )
     )
     client = Client(tmp_path, {"name": "t", "business_model": "ecommerce"}, {"orders": orders})
-    section = QuarterReport(client, "2024Q4", lang="en").clv()
-    (paragraph,) = section.paragraphs
+    report = QuarterReport(client, "2024Q4", lang="en")
+    # the client sees no half-built section; the analyst's note names the cause and the hint
+    assert report.clv() is None
+    (paragraph,) = [n for n in report.analyst_notes() if "CLV model" in n]
     assert "no customer made a repeat purchase" in paragraph
     assert "Hint: use a longer observation window" in paragraph
     assert "problem(s) in the customer summary:" in paragraph
