@@ -112,36 +112,6 @@ def test_scenario_panel_follows_its_sliders(saas):
 # --------------------------------------------------------------------------- goals
 
 
-def test_goal_builder_checks_smart_live_and_saves(blog, tmp_path, monkeypatch):
-    builder = gw.GoalBuilder(blog, "2024Q4", "en", kpi_ids=["ad_revenue", "sessions"])
-    assert builder.controls["kpi"].value == "ad_revenue"
-    # baseline = ad revenue of 2024Q3 (client.yml states 42,938); default target = +10 %
-    assert builder.goal.baseline == pytest.approx(42_938, abs=1)
-    assert builder.controls["target"].value == pytest.approx(builder.goal.baseline * 1.1,
-                                                             rel=1e-4)
-    assert gw.smart_status(builder.result) in {"pass", "warn"}
-    builder.controls["target"].value = 30_000.0  # lower than the baseline on a higher-is-better KPI
-    measurable = next(f for f in builder.result if f.criterion == "measurable")
-    assert measurable.status == "fail"
-    assert "Not SMART yet" in builder.output.value
-    builder.controls["kpi"].value = "sessions"  # target resets from the new baseline
-    assert builder.goal.kpi_id == "sessions"
-    assert builder.controls["target"].value == pytest.approx(builder.goal.baseline * 1.1,
-                                                             rel=1e-4)
-    builder.add_button.click()
-    builder.add_button.click()  # the same KPI and period again replaces, not duplicates
-    assert [g.kpi_id for g in builder.agreed] == ["sessions"]
-    # save into a copy of the client folder; refuse to overwrite, then overwrite with a backup
-    monkeypatch.setattr(builder.client, "path", tmp_path)
-    builder.save_button.click()
-    assert (tmp_path / "goals.yaml").exists()
-    assert builder.save() is None
-    assert "already exists" in builder.save_status.value
-    builder.overwrite.value = True
-    assert builder.save() == tmp_path / "goals.yaml"
-    assert (tmp_path / "goals.bak.yaml").exists()
-
-
 def test_export_goals_refuses_existing_file_and_keeps_a_backup(blog, tmp_path):
     from kpitools.goals import read_goals
 
