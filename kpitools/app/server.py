@@ -19,6 +19,7 @@ import errno
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -64,6 +65,20 @@ _POLL_S = 0.25
 TEMPLATE_NAME = "kpitools"
 _HERE = Path(__file__).resolve().parent
 _UNSPECIFIED_HOSTS = {"0.0.0.0", "::"}
+#: Pre-executed kernels kept ready per notebook of the server's language (Voilà's kernel pool).
+POOL_SIZE = 1
+#: A kernel whose page is gone (no browser connected) is shut down after this many idle seconds.
+CULL_IDLE_S = 300
+#: How often (s) Voilà looks for such kernels.
+CULL_INTERVAL_S = 60
+#: Cell tag of notebook cells meant for analysts only; the app's copies leave them out.
+ANALYST_TAG = "analyst"
+#: Cell tag prefix of a cell written in one language (``lang-zh-TW``, ``lang-en``).
+LANG_TAG = "lang-"
+#: Stylesheet of the app (fonts, colours and tables of the report), inlined in every page.
+APP_CSS = "workshop.css"
+#: A ``<link>`` or ``<script>`` loading a file from another host.
+_REMOTE_LINK = re.compile(r"<(link|script)[^>]+(href|src)=[\"'](https?:)?//", re.IGNORECASE)
 
 
 @cache
@@ -296,27 +311,142 @@ def _voila_command(root_dir: Path, host: str, port: int) -> list[str]:
     ]
 
 
+def _kernel_arguments(
+    pooled: list[str], pool_size: int, cull_idle_s: int, cull_interval_s: int
+) -> list[str]:
+    """Voilà options for fast pages and bounded memory.
+
+    ``pooled`` notebooks (paths relative to Voilà's root) each keep ``pool_size`` kernels that
+    have already run the notebook, so opening the page only streams the finished outputs; the
+    others start a kernel when opened. A closed page's kernel is shut down by the page itself
+    (Voilà's ``beforeunload`` call); a kernel with no page connected that stays idle
+    ``cull_idle_s`` seconds is culled. Kernels waiting in the pool are never culled.
+    """
+    args = [
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
+        f"--MappingKernelManager.cull_interval={cull_interval_s}",
+        "--MappingKernelManager.cull_connected=False",
+        "--MappingKernelManager.cull_busy=False",
+    ]
+    if pool_size > 0 and pooled:
+        pools: dict[str, dict[str, int]] = {"default": {"pool_size": 0}}
+        pools.update((name, {"pool_size": pool_size}) for name in pooled)
+        args += [
+            "--preheat_kernel=True",
+            "--VoilaKernelManager.fill_delay=0",
+            f"--VoilaKernelManager.kernel_pools_config={json.dumps(pools)}",
+        ]
+    return args
+
+
+def _strip_for_client(notebook: Path, lang: str) -> None:
+    """Leave analyst-only cells and the other language's cells out of an app copy.
+
+    Cells tagged :data:`ANALYST_TAG` (how to run the notebook with papermill, parameter notes)
+    and cells tagged ``lang-<other>`` are removed, so the page shows one language and no
+    developer text. The parameter cells stay (they set the values) but show nothing.
+    """
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    other = {f"{LANG_TAG}{code}" for code in LANGUAGES if code != lang}
+    kept = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if ANALYST_TAG in tags or tags & other:
+            continue
+        if tags & {"parameters", "injected-parameters"}:
+            cell.outputs = []
+            cell.metadata.setdefault("jupyter", {})["outputs_hidden"] = True
+        kept.append(cell)
+    nb.cells = kept
+    nbformat.write(nb, notebook)
+
+
+def _write_offline_pages(template_dir: Path) -> None:
+    """Add the app's own page templates: Voilà's, minus every file fetched from the internet.
+
+    Voilà's ``lab`` page links FontAwesome from a CDN, which a meeting room without internet
+    waits for. The installed templates are read and written back without those ``<link>``
+    lines (a notebook page never needs the icons), with the app stylesheet added to the page.
+    """
+    found = _voila_template_root()
+    style = (_HERE / APP_CSS).read_text(encoding="utf-8")
+    sources = {
+        "index.html.j2": found / "lab" / "index.html.j2",
+        "page.html": found / "base" / "page.html",
+    }
+    for name, source in sources.items():
+        lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = "".join(line for line in lines if not _REMOTE_LINK.search(line))
+        if name == "index.html.j2":
+            css = f"{{% raw %}}<style id=\"kpitools-style\">\n{style}</style>{{% endraw %}}\n"
+            end = "{%- endblock notebook_css -%}"
+            kept = kept.replace(end, css + end, 1)
+        (template_dir / name).write_text(kept, encoding="utf-8")
+
+
+def _voila_template_root() -> Path:
+    """The folder holding Voilà's installed templates (``lab``, ``base``...)."""
+    from jupyter_core.paths import jupyter_path
+
+    for folder in jupyter_path("voila", "templates"):
+        if (Path(folder) / "lab" / "index.html.j2").is_file():
+            return Path(folder)
+    raise KpitoolsError(
+        "Voilà's page templates are not installed (no voila/templates/lab/index.html.j2). "
+        "Hint: reinstall voila in this environment (pip install voila)."
+    )
+
+
 def prepare_notebook(source: Path, dest: Path, parameters: dict[str, object]) -> Path:
     """Copy ``source`` to ``dest`` with ``parameters`` injected after its ``parameters`` cell.
 
-    Papermill's prepare-only mode (nothing runs). Only parameters the notebook declares are
-    injected, so a notebook without ``period`` simply keeps its own default.
+    The same cell papermill's prepare-only mode adds (tagged ``injected-parameters``, nothing
+    runs), written here without importing papermill, which would cost the app seconds at
+    start-up. Only parameters the notebook declares are injected, so a notebook without
+    ``period`` simply keeps its own default. Values are written as Python literals (strings
+    as JSON strings, which Python reads the same way), never as code taken from the data.
     """
-    import papermill
+    import nbformat
 
-    declared = papermill.inspect_notebook(str(source))
-    chosen = {k: v for k, v in parameters.items() if k in declared and v is not None}
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(
-        str(source),
-        str(dest),
-        parameters=chosen,
-        prepare_only=True,
-        progress_bar=False,
-        log_output=False,
-        cwd=str(source.parent),
+    nb = nbformat.read(source, as_version=4)
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    where = tagged[0] + 1 if tagged else 0
+    declared = _declared_parameters(nb.cells[tagged[0]].source) if tagged else set()
+    lines = [
+        f"{name} = {_literal(value)}"
+        for name, value in parameters.items()
+        if name in declared and value is not None
+    ]
+    cell = nbformat.v4.new_code_cell(
+        "# Parameters\n" + "\n".join(lines) + "\n",
+        metadata={"tags": ["injected-parameters"]},
     )
+    nb.cells.insert(where, cell)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest)
     return dest
+
+
+def _declared_parameters(source: str) -> set[str]:
+    """Names assigned at the top level of a parameters cell."""
+    import ast
+
+    names = set()
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def _voila_environment(work_dir: Path) -> dict[str, str]:
@@ -347,6 +477,10 @@ class WorkshopServer:
         Period injected into the notebooks (``period``); None keeps their default.
     notebooks_dir : path, optional
         Folder of workshop notebooks (default :func:`default_notebooks_dir`).
+    pool_size : int
+        Kernels kept ready, already run, per notebook in ``lang`` (0: start one per visit).
+    cull_idle_s : int
+        Seconds after which an idle kernel without a connected page is shut down.
 
     Examples
     --------
@@ -363,8 +497,12 @@ class WorkshopServer:
         port: int | None = None,
         period: str | None = None,
         notebooks_dir: str | os.PathLike[str] | None = None,
+        pool_size: int = POOL_SIZE,
+        cull_idle_s: int = CULL_IDLE_S,
     ) -> None:
         self.lang = _check_lang(lang)
+        self.pool_size = max(int(pool_size), 0)
+        self.cull_idle_s = int(cull_idle_s)
         self.client_dir = Path(client_dir).resolve()
         self.client_name = client_display_name(self.client_dir, lang)
         self.host = _check_host(host)
@@ -418,7 +556,7 @@ class WorkshopServer:
             self.log_path = self.work_dir / "voila.log"
             self._log_file = self.log_path.open("wb")
             self.process = subprocess.Popen(
-                _voila_command(root_dir, self.host, self.port),
+                [*_voila_command(root_dir, self.host, self.port), *self._kernel_arguments()],
                 env=_voila_environment(self.work_dir),
                 cwd=root_dir,
                 stdin=subprocess.DEVNULL,
@@ -435,6 +573,7 @@ class WorkshopServer:
     def _prepare(self, work_dir: Path) -> Path:
         """Write the landing-page template and the parameterised copies; return Voilà's root."""
         _write_template(work_dir / "share" / "jupyter", self.notebooks, self.lang, self.client_dir)
+        _write_offline_pages(work_dir / "share" / "jupyter" / "voila" / "templates" / TEMPLATE_NAME)
         root_dir = work_dir / "notebooks"
         for code in LANGUAGES:
             output_dir = work_dir / "output" / code
@@ -451,7 +590,13 @@ class WorkshopServer:
                         "period": self.period,
                     },
                 )
+                _strip_for_client(root_dir / code / source.name, code)
         return root_dir
+
+    def _kernel_arguments(self) -> list[str]:
+        """Kernel pool (the server's language only) and culling options for Voilà."""
+        pooled = [f"{self.lang}/{nb.name}" for nb in self.notebooks]
+        return _kernel_arguments(pooled, self.pool_size, self.cull_idle_s, CULL_INTERVAL_S)
 
     def _wait_ready(self, timeout: float) -> None:
         probe = build_url(_probe_host(self.host), self.port)

@@ -284,11 +284,13 @@ def export_goals(goals: Iterable[Any], client_dir: str | os.PathLike[str], *,
 
 
 def export_section(goals: Sequence[Any], client: Any, lang: str = "zh-TW", *,
-                   save: bool = False, overwrite: bool = False) -> Section:
+                   save: bool = False, overwrite: bool = False,
+                   interactive: bool = False) -> Section:
     """Save the agreed goals when asked (``save``); say where, or why not, in ``lang``.
 
     A refusal (file exists, ``overwrite`` False) is a message, not an exception.
-    ``data["path"]`` is the file written, or None.
+    ``data["path"]`` is the file written, or None. With ``interactive`` (the live workshop)
+    the note points to the goal builder instead of the notebook's parameters.
     """
     from kpitools.goals import goals_to_frame
 
@@ -298,7 +300,8 @@ def export_section(goals: Sequence[Any], client: Any, lang: str = "zh-TW", *,
         frame = goals_to_frame(goals, lang)
         sec.tables.append(("", localize_columns(frame, "goals", lang)))
     if not save:
-        sec.notes.append(text("nb01.export.not_saved", lang, file=GOALS_FILE))
+        key = "nb01.export.use_builder" if interactive else "nb01.export.not_saved"
+        sec.notes.append(text(key, lang, file=GOALS_FILE))
         return sec
     try:
         path = export_goals(goals, client.path, overwrite=overwrite, lang=lang)
