@@ -479,8 +479,9 @@ class WorkshopServer:
         Folder of workshop notebooks (default :func:`default_notebooks_dir`).
     pool_size : int
         Kernels kept ready, already run, per notebook in ``lang`` (0: start one per visit).
-    cull_idle_s : int
-        Seconds after which an idle kernel without a connected page is shut down.
+    cull_idle_s, cull_interval_s : int
+        An idle kernel without a connected page is shut down after ``cull_idle_s`` seconds;
+        Voilà looks for such kernels every ``cull_interval_s`` seconds.
 
     Examples
     --------
@@ -499,10 +500,12 @@ class WorkshopServer:
         notebooks_dir: str | os.PathLike[str] | None = None,
         pool_size: int = POOL_SIZE,
         cull_idle_s: int = CULL_IDLE_S,
+        cull_interval_s: int = CULL_INTERVAL_S,
     ) -> None:
         self.lang = _check_lang(lang)
         self.pool_size = max(int(pool_size), 0)
         self.cull_idle_s = int(cull_idle_s)
+        self.cull_interval_s = int(cull_interval_s)
         self.client_dir = Path(client_dir).resolve()
         self.client_name = client_display_name(self.client_dir, lang)
         self.host = _check_host(host)
@@ -595,8 +598,35 @@ class WorkshopServer:
 
     def _kernel_arguments(self) -> list[str]:
         """Kernel pool (the server's language only) and culling options for Voilà."""
-        pooled = [f"{self.lang}/{nb.name}" for nb in self.notebooks]
-        return _kernel_arguments(pooled, self.pool_size, self.cull_idle_s, CULL_INTERVAL_S)
+        return _kernel_arguments(
+            self.pooled, self.pool_size, self.cull_idle_s, self.cull_interval_s
+        )
+
+    @property
+    def pooled(self) -> list[str]:
+        """Notebooks (relative to Voilà's root) that keep pre-run kernels ready."""
+        return [f"{self.lang}/{nb.name}" for nb in self.notebooks] if self.pool_size else []
+
+    def warm(self) -> list[str]:
+        """The pooled notebooks whose kernels have started (as Voilà's log says); each then
+        runs its notebook in the background."""
+        if self.log_path is None or not self.log_path.exists():
+            return []
+        log = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return [name for name in self.pooled if f"Kernel pool of {name} is filled" in log]
+
+    def wait_warm(self, timeout: float = READY_TIMEOUT_S) -> bool:
+        """Wait until every pooled notebook has a kernel started; False if ``timeout`` passed.
+
+        Voilà answers before its pool is filled; a page opened earlier still works, it only
+        waits for its kernel to finish running the notebook.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.warm()) == len(self.pooled):
+                return True
+            time.sleep(_POLL_S)
+        return False
 
     def _wait_ready(self, timeout: float) -> None:
         probe = build_url(_probe_host(self.host), self.port)

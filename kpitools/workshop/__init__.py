@@ -25,6 +25,7 @@ from kpitools.workshop._common import (
     save_metrics,
     text,
     try_panel,
+    wait_for_page,
 )
 
 __all__ = [
@@ -43,4 +44,5 @@ __all__ = [
     "save_metrics",
     "text",
     "try_panel",
+    "wait_for_page",
 ]

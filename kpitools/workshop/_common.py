@@ -47,6 +47,7 @@ __all__ = [
     "text",
     "trailing_window",
     "try_panel",
+    "wait_for_page",
 ]
 
 #: The file that marks a client folder.
@@ -251,6 +252,21 @@ def _card_kpis(client: Any, notebook: str) -> tuple[str, ...]:
     # The report's own list (kpitools/report/headline.yaml), so page and report lead alike.
     raw = resources.files("kpitools.report").joinpath("headline.yaml").read_text("utf-8")
     return tuple((yaml.safe_load(raw) or {}).get(client.business_model, ()))
+
+
+def wait_for_page() -> None:
+    """In the workshop app's kernel pool, pause here until someone opens the page.
+
+    The app runs each notebook in a spare kernel before anyone asks for it, so a page opens at
+    once. What a notebook computes after this call runs only when its page is opened, so it
+    reads the client folder as it is then (goals saved a minute ago, for instance). Anywhere
+    else (papermill, JupyterLab, Voilà without a pool) it returns at once.
+    """
+    if os.environ.get("VOILA_PREHEAT") != "True":
+        return
+    from voila.utils import wait_for_request
+
+    wait_for_request()
 
 
 def missing_tables(client: Any, needed: Iterable[str]) -> list[str]:

@@ -517,6 +517,12 @@ class GoalBuilder(Panel):
             parts.append(f'<p class="kpitools-hint">{html.escape(hint)}</p>')
         self.output.value = "".join(parts) + frame_html(frame)
 
+    def use_agreed(self, goals: Sequence[Any]) -> None:
+        """Start from ``goals`` (e.g. the client's goals as saved when the page opened)."""
+        self.agreed = list(goals)
+        self._show_agreed()
+        self._changed()
+
     # -- actions
     def add(self) -> None:
         """Append the current goal to ``agreed`` (replacing one on the same KPI and period)."""
