@@ -165,10 +165,12 @@ def test_key_result_panel_scores_what_is_typed(blog):
     objectives = ow.draft_objectives(blog, "2024Q4")
     panel = ow.KeyResultPanel(blog, objectives, "en")
     first = objectives[0].key_results[0]  # ad revenue: 42,938 → 51,500
-    panel.controls["0.0"].value = first.start + 0.5 * (first.target - first.start)
+    # typed as a client would, with thousands separators: halfway is 47,219
+    assert panel.controls["0.0"].value == f"{first.start:,.0f}"
+    panel.controls["0.0"].value = f"{first.start + 0.5 * (first.target - first.start):,.0f}"
     row = panel.result[(panel.result["level"] == "key_result")].iloc[0]
-    assert row["score"] == pytest.approx(0.5)
-    panel.controls["0.0"].value = first.target * 2
+    assert row["score"] == pytest.approx(0.5, abs=1 / (first.target - first.start))
+    panel.controls["0.0"].value = f"{first.target * 2:,.0f}"
     assert panel.result[(panel.result["level"] == "key_result")].iloc[0]["score"] == 1.0
 
 
@@ -220,10 +222,11 @@ def test_trend_and_attainment_panels(blog):
     assert trend.result.index[-1] == "2024Q4" and len(trend.result) == 8
     panel = ww.AttainmentPanel(blog, "2024Q4", "en")
     actual = float(panel.card.loc["g1", "actual"])
-    panel.controls["target"].value = actual / 2  # target half the actual → 200 %
+    assert panel.card.loc["g1", "unit"] == "currency"
+    panel.controls["target"].value = f"{actual / 2:,.2f}"  # target half the actual → 200 %
     assert panel.result == pytest.approx(2.0)
     panel.controls["goal"].value = "g4"  # switching goal restores its own target
-    assert panel.controls["target"].value == 280_000
+    assert panel.controls["target"].value == "280,000"
     assert panel.result == pytest.approx(265_297 / 280_000)
 
 

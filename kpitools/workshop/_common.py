@@ -456,8 +456,16 @@ def try_panel(factory: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def frame_html(frame: pd.DataFrame) -> str:
-    """A display table as HTML for a ``widgets.HTML`` output (escaped, blanks as —)."""
-    return frame.to_html(escape=True, na_rep="—", index=False)
+    """A display table as HTML (escaped, blanks as —) without pandas' row numbers.
+
+    An index that carries labels (a KPI, a channel) becomes the first column; a plain
+    0, 1, 2... index is left out, so the client never sees a column of row numbers.
+    """
+    plain = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    unnamed = frame.index.nlevels == 1 and frame.index.name is None
+    shown = frame if plain else frame.reset_index(names="" if unnamed else None)
+    return shown.to_html(escape=True, na_rep="—", index=False, classes="kpitools-table",
+                         border=0)
 
 
 def reasons_frame(reasons: pd.DataFrame, lang: str, currency: str = "TWD") -> pd.DataFrame:

@@ -26,6 +26,7 @@ from kpitools.workshop._common import (
     skipped_section,
     text,
 )
+from kpitools.workshop._inputs import input_text, parse_number, unit_input
 
 __all__ = [
     "TREND_KPIS",
@@ -321,8 +322,9 @@ class AttainmentPanel(Panel):
             "goal": widgets.Dropdown(options=[(f"{g} · {r.kpi_name}", g)
                                               for g, r in self.card.iterrows()],
                                      value=first, description=text("nb05.panel.goal", lang)),
-            "target": widgets.FloatText(value=float(self.card.loc[first, "target"]),
-                                        description=text("nb01.builder.target", lang)),
+            "target": unit_input(text("nb01.builder.target", lang), self.card.loc[first, "unit"],
+                                 lang, currency=client.currency,
+                                 value=float(self.card.loc[first, "target"])),
         }
         self._quiet = False
         self._wire()
@@ -331,8 +333,12 @@ class AttainmentPanel(Panel):
         if self._quiet:
             return
         if change is not None and change.get("owner") is self.controls["goal"]:
+            row = self.card.loc[change["new"]]
             self._quiet = True
-            self.controls["target"].value = float(self.card.loc[change["new"], "target"])
+            self.controls["target"].value = input_text(float(row["target"]), row["unit"])
+            self.controls["target"].description = unit_input(
+                text("nb01.builder.target", self.lang), row["unit"], self.lang,
+                currency=self.client.currency).description
             self._quiet = False
         super()._changed(change)
 
@@ -340,7 +346,12 @@ class AttainmentPanel(Panel):
         from kpitools.goals import attainment
 
         row = self.card.loc[self.controls["goal"].value]
-        target = float(self.controls["target"].value)
+        target = parse_number(self.controls["target"].value, row["unit"],
+                              what=self.controls["target"].description)
+        if target is None:
+            self.result = None
+            self.output.value = html.escape(text("nb01.builder.need_target", self.lang))
+            return
         self.result = attainment(float(row["actual"]), target, row["direction"],
                                  baseline=row["baseline"] if pd.notna(row["baseline"]) else None)
         unit = row["unit"]
