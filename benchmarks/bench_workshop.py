@@ -22,7 +22,8 @@ What is measured
    when the first chart shows, all three side by side. Memory of Voilà and every kernel is
    sampled every 0.5 s: the sum of RSS (counts shared library pages once per process, so it
    overstates) and the sum of PSS (shared pages divided among the processes sharing them:
-   what the machine really holds). Then every page is closed and the kernels left are counted.
+   what the machine really holds). Then every page is closed and, once the idle-kernel culling
+   has had time to act (CULL_IDLE_S + 2 × CULL_INTERVAL_S), the kernels left are counted.
 
 CPU time (user + sys of this process, Voilà and all kernels) and the load average are written
 beside each wall time: the machine is shared, and wall times depend on what else runs.
@@ -46,7 +47,12 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kpitools.app.server import WorkshopServer, list_notebooks  # noqa: E402
+from kpitools.app.server import (  # noqa: E402
+    CULL_IDLE_S,
+    CULL_INTERVAL_S,
+    WorkshopServer,
+    list_notebooks,
+)
 
 RESULTS = REPO / "benchmarks" / "results" / "workshop.md"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -189,7 +195,8 @@ def main() -> None:
                 tab.close(run_before_unload=True)
             for person in people:
                 person.close()
-            time.sleep(5)
+            # Closed pages' kernels go once idle and unconnected for CULL_IDLE_S seconds.
+            time.sleep(CULL_IDLE_S + 2 * CULL_INTERVAL_S + 10)
             sampler.running = False
             sampler.join()
             after = Sampler(server).sample()

@@ -166,7 +166,7 @@ def test_key_result_panel_scores_what_is_typed(blog):
     panel = ow.KeyResultPanel(blog, objectives, "en")
     first = objectives[0].key_results[0]  # ad revenue: 42,938 → 51,500
     # typed as a client would, with thousands separators: halfway is 47,219
-    assert panel.controls["0.0"].value == f"{first.start:,.0f}"
+    assert panel.controls["0.0"].value == f"{first.current:,.0f}"  # this quarter's value
     panel.controls["0.0"].value = f"{first.start + 0.5 * (first.target - first.start):,.0f}"
     row = panel.result[(panel.result["level"] == "key_result")].iloc[0]
     assert row["score"] == pytest.approx(0.5, abs=1 / (first.target - first.start))

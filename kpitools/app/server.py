@@ -67,10 +67,13 @@ _HERE = Path(__file__).resolve().parent
 _UNSPECIFIED_HOSTS = {"0.0.0.0", "::"}
 #: Pre-executed kernels kept ready per notebook of the server's language (Voilà's kernel pool).
 POOL_SIZE = 1
-#: A kernel whose page is gone (no browser connected) is shut down after this many idle seconds.
-CULL_IDLE_S = 300
+#: A kernel whose page is gone (no browser connected) is shut down after this many idle
+#: seconds. Voilà's own page asks for the shutdown as it closes (a ``beforeunload`` beacon), but
+#: that request is not always sent (measured: never, for tabs closed or navigated in Chromium
+#: 156), so culling is what bounds the kernels. A page left open keeps its kernel.
+CULL_IDLE_S = 60
 #: How often (s) Voilà looks for such kernels.
-CULL_INTERVAL_S = 60
+CULL_INTERVAL_S = 15
 #: Cell tag of notebook cells meant for analysts only; the app's copies leave them out.
 ANALYST_TAG = "analyst"
 #: Cell tag prefix of a cell written in one language (``lang-zh-TW``, ``lang-en``).
@@ -318,9 +321,9 @@ def _kernel_arguments(
 
     ``pooled`` notebooks (paths relative to Voilà's root) each keep ``pool_size`` kernels that
     have already run the notebook, so opening the page only streams the finished outputs; the
-    others start a kernel when opened. A closed page's kernel is shut down by the page itself
-    (Voilà's ``beforeunload`` call); a kernel with no page connected that stays idle
-    ``cull_idle_s`` seconds is culled. Kernels waiting in the pool are never culled.
+    others start a kernel when opened. A kernel with no page connected (its page was closed,
+    or the browser went away) that stays idle ``cull_idle_s`` seconds is shut down; a busy
+    kernel, one whose page is open, and kernels waiting in the pool are never culled.
     """
     args = [
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
