@@ -27,6 +27,7 @@ from kpitools.workshop._common import (
     text,
 )
 from kpitools.workshop._inputs import input_text, parse_number, unit_input
+from kpitools.workshop.okr_widgets import attainment_text
 
 __all__ = [
     "TREND_KPIS",
@@ -245,7 +246,8 @@ def goals_attainment_section(client: Any, period: str, lang: str = "zh-TW") -> S
                 for v, u in zip(card["target"], card["unit"], strict=True)],
         actual=[fmt_value(v, u, lang, currency=client.currency)
                 for v, u in zip(card["actual"], card["unit"], strict=True)],
-        attainment=card["attainment"].map(lambda v: fmt_pct(v, lang)))
+        attainment=[attainment_text(r, lang, client.currency)
+                    for r in card.to_dict("records")])
     sec.tables.append(("", localize_columns(shown, "scorecard", lang)))
     sec.figures.append(scorecard_chart(card, lang=lang, title=title))
     met = int(card["status"].isin(["achieved", "on_track"]).sum())
@@ -359,4 +361,6 @@ class AttainmentPanel(Panel):
             "nb05.panel.result", self.lang,
             actual=fmt_value(row["actual"], unit, self.lang, currency=self.client.currency),
             target=fmt_value(target, unit, self.lang, currency=self.client.currency),
-            attainment=fmt_pct(self.result, self.lang)))
+            attainment=attainment_text({"attainment": self.result, "target": target,
+                                        "actual": row["actual"], "unit": unit},
+                                       self.lang, self.client.currency)))
