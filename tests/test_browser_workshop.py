@@ -171,9 +171,13 @@ def test_goal_builder_round_trip_saves_two_goals_and_shows_them_after_reload(
     target = panel.get_by_label("目標值", exact=True)
     # The steps: 贏單率, 25 (%), deadline 2025年第2季 → target and baseline stay.
     kpi.select_option(label=_nbsp("贏單率（成交率）"))
+    from kpitools.catalog import compute_kpi
+    from kpitools.workshop import _common
+
+    win_rate = compute_kpi("win_rate", _common.open_client(client_dir), "2024Q3")
+    baseline = f"基準（2024年第3季）：{win_rate * 100:.1f}%"
     baseline_line = panel.locator(".widget-html-content").filter(has_text="基準（").first
-    expect(baseline_line).to_contain_text("2024年第3季", timeout=UPDATE_MS)
-    baseline = baseline_line.inner_text()
+    expect(baseline_line).to_have_text(baseline, timeout=UPDATE_MS)
     target.fill("25")
     target.press("Enter")
     expect(panel).to_contain_text("目標：25.0%", timeout=UPDATE_MS)

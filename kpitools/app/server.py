@@ -343,27 +343,29 @@ def _kernel_arguments(
 
 
 def _strip_for_client(notebook: Path, lang: str) -> None:
-    """Leave analyst-only cells and the other language's cells out of an app copy.
+    """Leave analyst-only cells and the other language's cells out of an app copy (in place).
 
     Cells tagged :data:`ANALYST_TAG` (how to run the notebook with papermill, parameter notes)
     and cells tagged ``lang-<other>`` are removed, so the page shows one language and no
     developer text. The parameter cells stay (they set the values) but show nothing.
     """
-    import nbformat
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    nb["cells"] = _client_cells(nb["cells"], lang)
+    notebook.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
-    nb = nbformat.read(notebook, as_version=4)
+
+def _client_cells(cells: list[dict], lang: str) -> list[dict]:
     other = {f"{LANG_TAG}{code}" for code in LANGUAGES if code != lang}
     kept = []
-    for cell in nb.cells:
+    for cell in cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if ANALYST_TAG in tags or tags & other:
             continue
         if tags & {"parameters", "injected-parameters"}:
-            cell.outputs = []
-            cell.metadata.setdefault("jupyter", {})["outputs_hidden"] = True
+            cell["outputs"] = []
+            cell.setdefault("metadata", {}).setdefault("jupyter", {})["outputs_hidden"] = True
         kept.append(cell)
-    nb.cells = kept
-    nbformat.write(nb, notebook)
+    return kept
 
 
 def _write_offline_pages(template_dir: Path) -> None:
@@ -402,34 +404,52 @@ def _voila_template_root() -> Path:
     )
 
 
-def prepare_notebook(source: Path, dest: Path, parameters: dict[str, object]) -> Path:
+def prepare_notebook(
+    source: Path, dest: Path, parameters: dict[str, object], *, client_lang: str | None = None
+) -> Path:
     """Copy ``source`` to ``dest`` with ``parameters`` injected after its ``parameters`` cell.
 
     The same cell papermill's prepare-only mode adds (tagged ``injected-parameters``, nothing
-    runs), written here without importing papermill, which would cost the app seconds at
-    start-up. Only parameters the notebook declares are injected, so a notebook without
-    ``period`` simply keeps its own default. Values are written as Python literals (strings
-    as JSON strings, which Python reads the same way), never as code taken from the data.
+    runs), written here with plain JSON, without papermill or nbformat's schema validation,
+    which would cost the app seconds at start-up. Only parameters the notebook declares are
+    injected, so a notebook without ``period`` simply keeps its own default. Values are written
+    as Python literals (strings as JSON strings, which Python reads the same way), never as
+    code taken from the data. ``client_lang`` also leaves out what the app's client must not
+    see (see :func:`_strip_for_client`).
     """
-    import nbformat
-
-    nb = nbformat.read(source, as_version=4)
-    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    nb = json.loads(Path(source).read_text(encoding="utf-8"))
+    cells = nb["cells"]
+    tagged = [
+        i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
     where = tagged[0] + 1 if tagged else 0
-    declared = _declared_parameters(nb.cells[tagged[0]].source) if tagged else set()
+    declared = _declared_parameters(_source(cells[tagged[0]])) if tagged else set()
     lines = [
         f"{name} = {_literal(value)}"
         for name, value in parameters.items()
         if name in declared and value is not None
     ]
-    cell = nbformat.v4.new_code_cell(
-        "# Parameters\n" + "\n".join(lines) + "\n",
-        metadata={"tags": ["injected-parameters"]},
+    cells.insert(
+        where,
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": f"injected-{where}",
+            "metadata": {"tags": ["injected-parameters"]},
+            "outputs": [],
+            "source": "# Parameters\n" + "\n".join(lines) + "\n",
+        },
     )
-    nb.cells.insert(where, cell)
+    if client_lang is not None:
+        nb["cells"] = _client_cells(cells, client_lang)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, dest)
+    dest.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return dest
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def _declared_parameters(source: str) -> set[str]:
@@ -595,8 +615,8 @@ class WorkshopServer:
                         "output_dir": str(output_dir),
                         "period": self.period,
                     },
+                    client_lang=code,
                 )
-                _strip_for_client(root_dir / code / source.name, code)
         return root_dir
 
     def _kernel_arguments(self) -> list[str]:
