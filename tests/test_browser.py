@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -327,7 +328,10 @@ def test_smart_goal_builder_reacts_to_a_typed_target(pages, lang):
     panel.get_by_label(words["kpi"], exact=True).select_option(label=_nbsp(words["cltv"]))
     # Choosing CLTV proposes its baseline × 1.1 as the target (goals_widgets.DEFAULT_CHANGE).
     sync_api.expect(target).not_to_have_value(first_proposal, timeout=UPDATE_MS)
-    proposed = float(target.input_value())
+    # Money is shown with thousands separators (no raw floats): "2,396,550".
+    shown = target.input_value()
+    assert re.fullmatch(r"\d{1,3}(,\d{3})+", shown), shown
+    proposed = float(shown.replace(",", ""))
     assert proposed > 0
     page.wait_for_timeout(500)
     before = verdict.inner_text()
@@ -342,7 +346,7 @@ def test_smart_goal_builder_reacts_to_a_typed_target(pages, lang):
     sync_api.expect(achievable).to_contain_text("+1000.0%")
     _shot(page, f"01_smart_goals_{lang}", panel)
     # Back to the proposal: the verdict shown before returns.
-    target.fill(str(proposed))
+    target.fill(shown)
     target.press("Enter")
     sync_api.expect(verdict).to_have_text(before, timeout=UPDATE_MS)
 

@@ -380,4 +380,4 @@ def test_win_rate_to_ten_percent_is_absolute(cloudledger):
     findings = check_smart("Raise the win rate to 10% in 2024Q4, owner: Sales", cloudledger,
                            lang="en", strategy="sales_efficiency")
     # baseline 2024Q3 = 7.34 % (client.yml's g3); "to 10 %" asks for 0.10, i.e. +36.2 %
-    assert "target 0.1 (+36.2%)" in findings[1].message
+    assert "target 10.0% (+36.2%)" in findings[1].message

@@ -25,6 +25,7 @@ import errno
 import ipaddress
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -77,6 +78,23 @@ _HERE = Path(__file__).resolve().parent
 #: Start of the temporary folder's name; the owning process id follows.
 WORK_DIR_PREFIX = "kpitools-workshop-"
 _UNSPECIFIED_HOSTS = {"0.0.0.0", "::"}
+#: Pre-executed kernels kept ready per notebook of the server's language (Voilà's kernel pool).
+POOL_SIZE = 1
+#: A kernel whose page is gone (no browser connected) is shut down after this many idle
+#: seconds. Voilà's own page asks for the shutdown as it closes (a ``beforeunload`` beacon), but
+#: that request is not always sent (measured: never, for tabs closed or navigated in Chromium
+#: 156), so culling is what bounds the kernels. A page left open keeps its kernel.
+CULL_IDLE_S = 60
+#: How often (s) Voilà looks for such kernels.
+CULL_INTERVAL_S = 15
+#: Cell tag of notebook cells meant for analysts only; the app's copies leave them out.
+ANALYST_TAG = "analyst"
+#: Cell tag prefix of a cell written in one language (``lang-zh-TW``, ``lang-en``).
+LANG_TAG = "lang-"
+#: Stylesheet of the app (fonts, colours and tables of the report), inlined in every page.
+APP_CSS = "workshop.css"
+#: A ``<link>`` or ``<script>`` loading a file from another host.
+_REMOTE_LINK = re.compile(r"<(link|script)[^>]+(href|src)=[\"'](https?:)?//", re.IGNORECASE)
 
 
 @cache
@@ -341,26 +359,136 @@ def _voila_command(root_dir: Path, host: str, port: int, config_dir: Path) -> li
     ]
 
 
-def prepare_notebook(source: Path, dest: Path, parameters: dict[str, object]) -> Path:
+def _kernel_arguments(
+    pooled: list[str], pool_size: int, cull_idle_s: int, cull_interval_s: int
+) -> list[str]:
+    """Voilà options for fast pages and bounded memory.
+
+    ``pooled`` notebooks (paths relative to Voilà's root) each keep ``pool_size`` kernels that
+    have already run the notebook, so opening the page only streams the finished outputs; the
+    others start a kernel when opened. A kernel with no page connected (its page was closed,
+    or the browser went away) that stays idle ``cull_idle_s`` seconds is shut down; a busy
+    kernel, one whose page is open, and kernels waiting in the pool are never culled.
+    """
+    args = [
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
+        f"--MappingKernelManager.cull_interval={cull_interval_s}",
+        "--MappingKernelManager.cull_connected=False",
+        "--MappingKernelManager.cull_busy=False",
+    ]
+    if pool_size > 0 and pooled:
+        pools: dict[str, dict[str, int]] = {"default": {"pool_size": 0}}
+        pools.update((name, {"pool_size": pool_size}) for name in pooled)
+        args += [
+            "--preheat_kernel=True",
+            "--VoilaKernelManager.fill_delay=0",
+            f"--VoilaKernelManager.kernel_pools_config={json.dumps(pools)}",
+        ]
+    return args
+
+
+def _strip_for_client(notebook: Path, lang: str) -> None:
+    """Leave analyst-only cells and the other language's cells out of an app copy (in place).
+
+    Cells tagged :data:`ANALYST_TAG` (how to run the notebook with papermill, parameter notes)
+    and cells tagged ``lang-<other>`` are removed, so the page shows one language and no
+    developer text. The parameter cells stay (they set the values) but show nothing.
+    """
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    nb["cells"] = _client_cells(nb["cells"], lang)
+    notebook.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def _client_cells(cells: list[dict], lang: str) -> list[dict]:
+    other = {f"{LANG_TAG}{code}" for code in LANGUAGES if code != lang}
+    kept = []
+    for cell in cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if ANALYST_TAG in tags or tags & other:
+            continue
+        if tags & {"parameters", "injected-parameters"}:
+            cell["outputs"] = []
+            cell.setdefault("metadata", {}).setdefault("jupyter", {})["outputs_hidden"] = True
+        kept.append(cell)
+    return kept
+
+
+def _write_offline_pages(template_dir: Path) -> None:
+    """Add the app's own page templates: Voilà's, minus every file fetched from the internet.
+
+    Voilà's ``lab`` page links FontAwesome from a CDN, which a meeting room without internet
+    waits for. The installed templates are read and written back without those ``<link>``
+    lines (a notebook page never needs the icons), with the app stylesheet added to the page.
+    """
+    found = _voila_template_root()
+    style = (_HERE / APP_CSS).read_text(encoding="utf-8")
+    sources = {
+        "index.html.j2": found / "lab" / "index.html.j2",
+        "page.html": found / "base" / "page.html",
+    }
+    for name, source in sources.items():
+        lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = "".join(line for line in lines if not _REMOTE_LINK.search(line))
+        if name == "index.html.j2":
+            css = f"{{% raw %}}<style id=\"kpitools-style\">\n{style}</style>{{% endraw %}}\n"
+            end = "{%- endblock notebook_css -%}"
+            kept = kept.replace(end, css + end, 1)
+        (template_dir / name).write_text(kept, encoding="utf-8")
+
+
+def _voila_template_root() -> Path:
+    """The folder holding Voilà's installed templates (``lab``, ``base``...)."""
+    from jupyter_core.paths import jupyter_path
+
+    for folder in jupyter_path("voila", "templates"):
+        if (Path(folder) / "lab" / "index.html.j2").is_file():
+            return Path(folder)
+    raise KpitoolsError(
+        "Voilà's page templates are not installed (no voila/templates/lab/index.html.j2). "
+        "Hint: reinstall voila in this environment (pip install voila)."
+    )
+
+
+def prepare_notebook(
+    source: Path, dest: Path, parameters: dict[str, object], *, client_lang: str | None = None
+) -> Path:
     """Copy ``source`` to ``dest`` with ``parameters`` injected after its ``parameters`` cell.
 
-    Papermill's prepare-only mode (nothing runs). Only parameters the notebook declares are
-    injected, so a notebook without ``period`` simply keeps its own default.
+    The same cell papermill's prepare-only mode adds (tagged ``injected-parameters``, nothing
+    runs), written here with plain JSON, without papermill or nbformat's schema validation,
+    which would cost the app seconds at start-up. Only parameters the notebook declares are
+    injected, so a notebook without ``period`` simply keeps its own default. Values are written
+    as Python literals (strings as JSON strings, which Python reads the same way), never as
+    code taken from the data. ``client_lang`` also leaves out what the app's client must not
+    see (see :func:`_strip_for_client`).
     """
-    import papermill
-
-    declared = papermill.inspect_notebook(str(source))
-    chosen = {k: v for k, v in parameters.items() if k in declared and v is not None}
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(
-        str(source),
-        str(dest),
-        parameters=chosen,
-        prepare_only=True,
-        progress_bar=False,
-        log_output=False,
-        cwd=str(source.parent),
+    nb = json.loads(Path(source).read_text(encoding="utf-8"))
+    cells = nb["cells"]
+    tagged = [
+        i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    where = tagged[0] + 1 if tagged else 0
+    declared = _declared_parameters(_source(cells[tagged[0]])) if tagged else set()
+    lines = [
+        f"{name} = {_literal(value)}"
+        for name, value in parameters.items()
+        if name in declared and value is not None
+    ]
+    cells.insert(
+        where,
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": f"injected-{where}",
+            "metadata": {"tags": ["injected-parameters"]},
+            "outputs": [],
+            "source": "# Parameters\n" + "\n".join(lines) + "\n",
+        },
     )
+    if client_lang is not None:
+        nb["cells"] = _client_cells(cells, client_lang)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return dest
 
 
@@ -382,6 +510,31 @@ def remove_stale_work_dirs(temp_dir: str | os.PathLike[str] | None = None) -> li
             shutil.rmtree(folder)
             removed.append(folder)
     return removed
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _declared_parameters(source: str) -> set[str]:
+    """Names assigned at the top level of a parameters cell."""
+    import ast
+
+    names = set()
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def _voila_environment(work_dir: Path) -> dict[str, str]:
@@ -412,6 +565,11 @@ class WorkshopServer:
         Period injected into the notebooks (``period``); None keeps their default.
     notebooks_dir : path, optional
         Folder of workshop notebooks (default :func:`default_notebooks_dir`).
+    pool_size : int
+        Kernels kept ready, already run, per notebook in ``lang`` (0: start one per visit).
+    cull_idle_s, cull_interval_s : int
+        An idle kernel without a connected page is shut down after ``cull_idle_s`` seconds;
+        Voilà looks for such kernels every ``cull_interval_s`` seconds.
 
     Examples
     --------
@@ -428,8 +586,14 @@ class WorkshopServer:
         port: int | None = None,
         period: str | None = None,
         notebooks_dir: str | os.PathLike[str] | None = None,
+        pool_size: int = POOL_SIZE,
+        cull_idle_s: int = CULL_IDLE_S,
+        cull_interval_s: int = CULL_INTERVAL_S,
     ) -> None:
         self.lang = _check_lang(lang)
+        self.pool_size = max(int(pool_size), 0)
+        self.cull_idle_s = int(cull_idle_s)
+        self.cull_interval_s = int(cull_interval_s)
         self.client_dir = Path(client_dir).resolve()
         self.client_name = client_display_name(self.client_dir, lang)
         self.host = _check_host(host)
@@ -486,7 +650,10 @@ class WorkshopServer:
             self.log_path = self.work_dir / "voila.log"
             self._log_file = self.log_path.open("wb")
             self.process = subprocess.Popen(
-                _voila_command(root_dir, self.host, self.port, self.work_dir / "config"),
+                [
+                    *_voila_command(root_dir, self.host, self.port, self.work_dir / "config"),
+                    *self._kernel_arguments(),
+                ],
                 env=_voila_environment(self.work_dir),
                 cwd=root_dir,
                 stdin=subprocess.DEVNULL,
@@ -505,6 +672,7 @@ class WorkshopServer:
         """Write the landing-page template and the parameterised copies; return Voilà's root."""
         _write_template(work_dir / "share" / "jupyter")
         _write_voila_config(work_dir / "config", self._voila_settings())
+        _write_offline_pages(work_dir / "share" / "jupyter" / "voila" / "templates" / TEMPLATE_NAME)
         root_dir = work_dir / "notebooks"
         for code in LANGUAGES:
             output_dir = work_dir / "output" / code
@@ -520,6 +688,7 @@ class WorkshopServer:
                         "output_dir": str(output_dir),
                         "period": self.period,
                     },
+                    client_lang=code,
                 )
         return root_dir
 
@@ -539,6 +708,38 @@ class WorkshopServer:
             "jinja_template_vars": {"kpitools_landing": landing},
         }
         return {"Voila": {"token": self.token, "tornado_settings": tornado_settings}}
+
+    def _kernel_arguments(self) -> list[str]:
+        """Kernel pool (the server's language only) and culling options for Voilà."""
+        return _kernel_arguments(
+            self.pooled, self.pool_size, self.cull_idle_s, self.cull_interval_s
+        )
+
+    @property
+    def pooled(self) -> list[str]:
+        """Notebooks (relative to Voilà's root) that keep pre-run kernels ready."""
+        return [f"{self.lang}/{nb.name}" for nb in self.notebooks] if self.pool_size else []
+
+    def warm(self) -> list[str]:
+        """The pooled notebooks whose kernels have started (as Voilà's log says); each then
+        runs its notebook in the background."""
+        if self.log_path is None or not self.log_path.exists():
+            return []
+        log = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return [name for name in self.pooled if f"Kernel pool of {name} is filled" in log]
+
+    def wait_warm(self, timeout: float = READY_TIMEOUT_S) -> bool:
+        """Wait until every pooled notebook has a kernel started; False if ``timeout`` passed.
+
+        Voilà answers before its pool is filled; a page opened earlier still works, it only
+        waits for its kernel to finish running the notebook.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.warm()) == len(self.pooled):
+                return True
+            time.sleep(_POLL_S)
+        return False
 
     def _wait_ready(self, timeout: float) -> None:
         probe = build_url(_probe_host(self.host), self.port)

@@ -82,6 +82,9 @@ class KPI:
     #: one grouped query (``kpitools.metrics._series``), or ``"per_period"`` for KPIs that need
     #: one computation per period (windows over earlier periods, model fits, several tables).
     series: str = PER_PERIOD
+    #: Arguments a goal must give before the KPI can be measured (``market_revenue`` needs the
+    #: ``region`` or ``segment`` of the market); such KPIs are never recommended on their own.
+    needs: tuple[str, ...] = ()
 
     @property
     def set_based(self) -> bool:
@@ -150,6 +153,7 @@ def _load() -> dict[str, KPI]:
                 aggregation=raw.get("aggregation"),
                 overlaps=tuple(raw.get("overlaps") or ()),
                 series=str(raw.get("series") or PER_PERIOD),
+                needs=tuple(raw.get("needs") or ()),
             )
             if kpi.id in kpis:
                 raise KpitoolsError(

@@ -132,7 +132,9 @@ def recommend_kpis(strategy: str | Sequence[str], business_model: str | None = N
                             "Hint: the article recommends focusing on 3–5 KPIs.")
     wanted = _strategy_list(strategy)
     cat = resolve_catalog(catalog)
-    candidates = cat.list_kpis(business_model=business_model, strategy=wanted)
+    # A KPI that needs a goal's arguments (the market of market_revenue) cannot stand alone.
+    candidates = [k for k in cat.list_kpis(business_model=business_model, strategy=wanted)
+                  if not getattr(k, "needs", ())]
     have = None if available_tables is None else set(available_tables)
 
     def score(kpi: Any) -> int:

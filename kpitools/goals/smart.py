@@ -53,6 +53,7 @@ from kpitools.goals.model import (
 )
 from kpitools.goals.parse import parse_goal
 from kpitools.goals.scope import goal_data
+from kpitools.i18n import fmt_pct
 from kpitools.periods import Period, parse_period
 
 __all__ = [
@@ -199,13 +200,17 @@ def _measurable(goal: Goal, entry: Any, baseline: float | None, data: Any, lang:
             return _finding("measurable", "warn", "missing_tables", lang,
                             tables=", ".join(missing))
     target = goal.resolved_target(baseline)
-    return _finding("measurable", "pass", "ok", lang, baseline=_fmt(baseline),
-                    target=_fmt(target), change=_pct(change))
+    return _finding("measurable", "pass", "ok", lang, baseline=_fmt(baseline, entry, lang),
+                    target=_fmt(target, entry, lang), change=_pct(change))
 
 
-def _fmt(x: float | None) -> str:
+def _fmt(x: float | None, entry: Any = None, lang: str = "zh-TW") -> str:
+    """A number in the KPI's catalog unit when it is known (``25.0%``), else plainly."""
     if x is None or math.isnan(x):
         return "—"
+    unit = getattr(entry, "unit", None)
+    if unit in ("rate", "percent"):
+        return fmt_pct(x, lang, 2 if abs(x) < 0.01 else 1)
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4g}"
 
 
@@ -442,7 +447,7 @@ def goal_sentence(goal: Goal, lang: str = "zh-TW", *, catalog: Any = None) -> st
     if goal.target_change is not None:
         amount = text("sentence.by_change", lang, change=f"{abs(goal.target_change):.1%}")
     elif goal.target is not None:
-        amount = text("sentence.to_target", lang, target=_fmt(goal.target))
+        amount = text("sentence.to_target", lang, target=_fmt(goal.target, entry, lang))
     else:
         amount = ""
     parts = {
@@ -454,7 +459,7 @@ def goal_sentence(goal: Goal, lang: str = "zh-TW", *, catalog: Any = None) -> st
         "verb": text(f"sentence.{verb}", lang),
         "amount": amount,
         "baseline": "" if goal.baseline is None else text(
-            "sentence.baseline", lang, baseline=_fmt(goal.baseline),
+            "sentence.baseline", lang, baseline=_fmt(goal.baseline, entry, lang),
             baseline_period=goal.baseline_period or "—"),
     }
     return text("sentence.template", lang, **parts).strip()

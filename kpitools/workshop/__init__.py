@@ -14,6 +14,7 @@ from kpitools.workshop._common import (
     Section,
     figure_png,
     heading,
+    headline_cards,
     headline_entry,
     kpi_label,
     metrics_note,
@@ -24,6 +25,7 @@ from kpitools.workshop._common import (
     save_metrics,
     text,
     try_panel,
+    wait_for_page,
 )
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "Section",
     "figure_png",
     "heading",
+    "headline_cards",
     "headline_entry",
     "kpi_label",
     "metrics_note",
@@ -41,4 +44,5 @@ __all__ = [
     "save_metrics",
     "text",
     "try_panel",
+    "wait_for_page",
 ]

@@ -32,6 +32,7 @@ __all__ = [
     "Section",
     "figure_png",
     "heading",
+    "headline_cards",
     "headline_entry",
     "kpi_label",
     "kpi_unit",
@@ -46,6 +47,7 @@ __all__ = [
     "text",
     "trailing_window",
     "try_panel",
+    "wait_for_page",
 ]
 
 #: The file that marks a client folder.
@@ -178,6 +180,95 @@ def heading(client: Any, period: str | Period, lang: str, notebook: str) -> Any:
                     f"{period_label(p, lang)}")
 
 
+#: KPIs on the cards at the top of each notebook page (those the client lacks are left out);
+#: ``None``: the first of the report's headline KPIs for the client's business model.
+CARD_KPIS: dict[str, tuple[str, ...] | None] = {
+    "nb01": None,
+    "nb02": ("acv", "cltv", "logo_churn_rate", "cac_payback_months", "ltv_to_cac"),
+    "nb03": None,
+    "nb04": ("win_rate", "sales_cycle_days", "pipeline_coverage", "csat_average"),
+    "nb05": ("sessions", "engagement_rate", "ad_revenue", "affiliate_revenue", "followers"),
+}
+#: Most cards shown on one page.
+MAX_CARDS = 4
+
+
+def headline_cards(client: Any, period: str | Period, lang: str, notebook: str) -> Any:
+    """The page's headline KPIs as cards: value in its unit and change on the quarter before.
+
+    Notebook 01 sets goals *for* ``period``, so its cards show the quarter before it (what the
+    team knows); the others show ``period``. Rates change in percentage points, other units
+    in percent; the change is green when it went the KPI's good way, red otherwise.
+    """
+    from IPython.display import HTML
+
+    from kpitools.catalog import compute_kpi, get_kpi
+    from kpitools.i18n import fmt_delta, fmt_pct, period_label
+
+    p = period if isinstance(period, Period) else report_period(period, client)
+    if notebook == "nb01":
+        p = p.previous()
+    cards = []
+    for kpi_id in _card_kpis(client, notebook):
+        try:
+            value = compute_kpi(kpi_id, client, p.label)
+            before = compute_kpi(kpi_id, client, p.previous().label)
+        except KpitoolsError:
+            continue
+        if value is None or pd.isna(value):
+            continue
+        entry = get_kpi(kpi_id)
+        change, tone = "", ""
+        if before is not None and not pd.isna(before):
+            diff = float(value) - float(before)
+            if entry.unit in ("rate", "percent"):
+                change = fmt_delta(diff, lang, unit="rate")
+            elif before > 0:
+                change = fmt_pct(diff / float(before), lang, signed=True)
+            better = diff > 0 if entry.direction == "higher" else diff < 0
+            tone = "" if diff == 0 else (" good" if better else " bad")
+        label = html.escape(kpi_label(kpi_id, lang))
+        shown = html.escape(fmt_value(value, entry.unit, lang, currency=client.currency))
+        versus = text("common.card_change", lang, change=change,
+                      period=period_label(p.previous(), lang))
+        cards.append(
+            f'<div class="kpitools-card" data-kpi="{html.escape(kpi_id)}">'
+            f'<div class="label">{label}</div><div class="value">{shown}</div>'
+            + (f'<div class="change{tone}">{html.escape(versus)}</div>'
+               if change else "")
+            + "</div>"
+        )
+        if len(cards) == MAX_CARDS:
+            break
+    caption = html.escape(text("common.cards", lang, period=period_label(p, lang)))
+    return HTML(f'<div class="kpitools-cards-box"><p class="kpitools-cards-caption">{caption}'
+                f'</p><div class="kpitools-cards">{"".join(cards)}</div></div>')
+
+
+def _card_kpis(client: Any, notebook: str) -> tuple[str, ...]:
+    chosen = CARD_KPIS.get(notebook)
+    if chosen is not None:
+        return chosen
+    # The report's own list (kpitools/report/headline.yaml), so page and report lead alike.
+    raw = resources.files("kpitools.report").joinpath("headline.yaml").read_text("utf-8")
+    return tuple((yaml.safe_load(raw) or {}).get(client.business_model, ()))
+
+
+def wait_for_page() -> None:
+    """In the workshop app's kernel pool, pause here until someone opens the page.
+
+    The app runs each notebook in a spare kernel before anyone asks for it, so a page opens at
+    once. What a notebook computes after this call runs only when its page is opened, so it
+    reads the client folder as it is then (goals saved a minute ago, for instance). Anywhere
+    else (papermill, JupyterLab, Voilà without a pool) it returns at once.
+    """
+    if os.environ.get("VOILA_PREHEAT") != "True":
+        return
+    from voila.utils import wait_for_request
+
+    wait_for_request()
+
+
 def missing_tables(client: Any, needed: Iterable[str]) -> list[str]:
     """The tables of ``needed`` the client does not have, in the order given."""
     return [name for name in needed if not client.has(name)]
@@ -246,7 +337,7 @@ class Section:
         for caption, frame in self.tables:
             if caption:
                 parts.append(f"<h4>{html.escape(caption)}</h4>")
-            parts.append(frame.to_html(escape=True, na_rep="—"))
+            parts.append(frame_html(frame))
         for fig in self.figures:
             encoded = base64.b64encode(figure_png(fig)).decode("ascii")
             parts.append(f'<img src="data:image/png;base64,{encoded}"/>')
@@ -254,7 +345,7 @@ class Section:
 
     def show(self) -> None:
         """Display the section in a notebook: Markdown title and notes, tables, PNG charts."""
-        from IPython.display import Image, Markdown, display
+        from IPython.display import HTML, Image, Markdown, display
 
         display(Markdown(f"### {self.title}"))
         if self.skipped:
@@ -265,7 +356,7 @@ class Section:
         for caption, frame in self.tables:
             if caption:
                 display(Markdown(f"**{_md_escape(caption)}**"))
-            display(frame)
+            display(HTML(frame_html(frame)))  # no pandas index column on the client's page
         for fig in self.figures:
             display(Image(data=figure_png(fig), format="png"))
 
@@ -365,8 +456,16 @@ def try_panel(factory: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def frame_html(frame: pd.DataFrame) -> str:
-    """A display table as HTML for a ``widgets.HTML`` output (escaped, blanks as —)."""
-    return frame.to_html(escape=True, na_rep="—", index=False)
+    """A display table as HTML (escaped, blanks as —) without pandas' row numbers.
+
+    An index that carries labels (a KPI, a channel) becomes the first column; a plain
+    0, 1, 2... index is left out, so the client never sees a column of row numbers.
+    """
+    plain = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    unnamed = frame.index.nlevels == 1 and frame.index.name is None
+    shown = frame if plain else frame.reset_index(names="" if unnamed else None)
+    return shown.to_html(escape=True, na_rep="—", index=False, classes="kpitools-table",
+                         border=0)
 
 
 def reasons_frame(reasons: pd.DataFrame, lang: str, currency: str = "TWD") -> pd.DataFrame:

@@ -10,6 +10,7 @@ measured up to the quarter before it, which is what a team knows when it sets th
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import shutil
@@ -283,11 +284,13 @@ def export_goals(goals: Iterable[Any], client_dir: str | os.PathLike[str], *,
 
 
 def export_section(goals: Sequence[Any], client: Any, lang: str = "zh-TW", *,
-                   save: bool = False, overwrite: bool = False) -> Section:
+                   save: bool = False, overwrite: bool = False,
+                   interactive: bool = False) -> Section:
     """Save the agreed goals when asked (``save``); say where, or why not, in ``lang``.
 
     A refusal (file exists, ``overwrite`` False) is a message, not an exception.
-    ``data["path"]`` is the file written, or None.
+    ``data["path"]`` is the file written, or None. With ``interactive`` (the live workshop)
+    the note points to the goal builder instead of the notebook's parameters.
     """
     from kpitools.goals import goals_to_frame
 
@@ -297,7 +300,8 @@ def export_section(goals: Sequence[Any], client: Any, lang: str = "zh-TW", *,
         frame = goals_to_frame(goals, lang)
         sec.tables.append(("", localize_columns(frame, "goals", lang)))
     if not save:
-        sec.notes.append(text("nb01.export.not_saved", lang, file=GOALS_FILE))
+        key = "nb01.export.use_builder" if interactive else "nb01.export.not_saved"
+        sec.notes.append(text(key, lang, file=GOALS_FILE))
         return sec
     try:
         path = export_goals(goals, client.path, overwrite=overwrite, lang=lang)
@@ -311,14 +315,19 @@ def export_section(goals: Sequence[Any], client: Any, lang: str = "zh-TW", *,
 
 # --------------------------------------------------------------------------- widget
 
-
 class GoalBuilder(Panel):
-    """The workshop's goal builder: KPI, baseline (from data), target, period, owner → SMART.
+    """The workshop's goal builder: KPI, baseline (from data), target, deadline, owner → SMART.
 
-    Changing any control re-runs :func:`kpitools.goals.check_smart`; ``result`` is then the
-    findings list and ``goal`` the goal as set. **Add** appends the goal to ``agreed``;
-    **Save** writes ``agreed`` with :func:`export_goals` (``overwrite`` box unchecked = refuse
-    an existing file).
+    Every control keeps its own value: choosing another KPI shows the target typed for that KPI
+    before (or a proposal from its baseline when none was typed), and changing the deadline or
+    the owner changes nothing else. Targets are typed in the KPI's unit (rates in %, money with
+    separators; see :mod:`kpitools.workshop._inputs`). The baseline is always the last quarter
+    the team knows, the one before ``period``, whatever deadline is chosen.
+
+    **Add** appends the goal to ``agreed`` (a goal without a target is refused). **Save** only
+    asks (:meth:`ask_save`); **Confirm** writes ``agreed`` with :func:`export_goals`, atomically,
+    keeping the previous file as ``goals.bak.yaml`` (:meth:`confirm_save`). A goal whose target
+    is 0 is only saved when that 0 was typed.
     """
 
     def __init__(self, client: Any, period: str, lang: str = "zh-TW",
@@ -331,58 +340,92 @@ class GoalBuilder(Panel):
         self.client, self.lang = client, lang
         p = report_period(period, client)
         self.period = p
+        self.baseline_period = p.previous()
         offered = list(dict.fromkeys([*kpi_ids, *(k.id for k in list_kpis(
-            business_model=client.business_model) if all(client.has(t) for t in k.tables))]))
+            business_model=client.business_model)
+            if all(client.has(t) for t in k.tables) and not k.needs)]))
         if not offered:
             raise KpitoolsError(f"client {client.slug!r} has no table any catalog KPI needs.\n"
                                 "Hint: check client.yml's tables: section.")
         self.agreed: list[Any] = list(agreed)
         self.goal: Any = None
+        self.target_value: float | None = None
         self._history: dict[str, pd.Series] = {}
-        self._baseline: dict[tuple[str, str], float | None] = {}
+        self._baseline: dict[str, float | None] = {}
+        #: Text of the target box per KPI, and the KPIs whose text the user typed.
+        self._targets: dict[str, str] = {}
+        self._typed: set[str] = set()
+        #: (kpi, period) of agreed goals whose target of 0 was typed by the user.
+        self._typed_zero: set[tuple[str | None, str | None]] = set()
         self._quiet = False
+        first = self._default_kpi(offered)
         style = {"description_width": "8em"}
         self.controls = {
             "kpi": widgets.Dropdown(options=[(kpi_label(k, lang), k) for k in offered],
-                                    value=offered[0], description=text("nb01.builder.kpi", lang),
+                                    value=first, description=text("nb01.builder.kpi", lang),
                                     style=style),
             "baseline": widgets.HTML(),
-            "target": widgets.FloatText(description=text("nb01.builder.target", lang),
-                                        style=style),
+            "target": widgets.Text(description=text("nb01.builder.target", lang),
+                                   continuous_update=False, style=style),
             "period": widgets.Dropdown(
                 options=[(period_label(q, lang), q.label) for q in (p, p.shift(1), p.shift(2))],
                 value=p.label, description=text("nb01.builder.period", lang), style=style),
             "owner": widgets.Text(value=text("nb01.builder.default_owner", lang),
-                                  description=text("nb01.builder.owner", lang), style=style),
+                                  description=text("nb01.builder.owner", lang),
+                                  continuous_update=False, style=style),
         }
+        self.unit_label = widgets.HTML()
         self.add_button = widgets.Button(description=text("nb01.builder.add", lang),
                                          button_style="success")
         self.save_button = widgets.Button(description=text("nb01.builder.save", lang))
-        self.overwrite = widgets.Checkbox(value=False,
-                                          description=text("nb01.builder.overwrite", lang))
+        self.confirm_text = widgets.HTML()
+        self.confirm_button = widgets.Button(description=text("nb01.builder.confirm", lang),
+                                             button_style="warning")
+        self.cancel_button = widgets.Button(description=text("nb01.builder.cancel", lang))
+        self.confirm_box = widgets.VBox(
+            [self.confirm_text, widgets.HBox([self.confirm_button, self.cancel_button])],
+            layout=widgets.Layout(display="none"))
         self.agreed_html = widgets.HTML()
         self.save_status = widgets.HTML()
         self.add_button.on_click(lambda _b: self.add())
-        self.save_button.on_click(lambda _b: self.save())
-        self._set_target_from_baseline()
+        self.save_button.on_click(lambda _b: self.ask_save())
+        self.confirm_button.on_click(lambda _b: self.confirm_save())
+        self.cancel_button.on_click(lambda _b: self.cancel_save())
+        self._show_target(first)
         self._wire()
         self._show_agreed()
 
-    # -- behaviour
+    # -- state
+    @property
+    def asking(self) -> bool:
+        """True while the confirmation to save is shown."""
+        return self.confirm_box.layout.display != "none"
+
+    def _default_kpi(self, offered: Sequence[str]) -> str:
+        """The first offered KPI that is better higher and has a positive baseline.
+
+        A negative or lower-is-better KPI (net MRR churn, bounce rate) is a poor first example
+        of a target; it stays in the list for those who choose it.
+        """
+        for kpi in offered:
+            base = self._baseline_for(kpi)
+            if _direction(kpi) == "higher" and base is not None and base > 0:
+                return kpi
+        return offered[0]
+
     def _baseline_for(self, kpi_id: str) -> float | None:
         from kpitools.catalog import compute_kpi
 
-        base = report_period(self.controls["period"].value, self.client).previous()
-        key = (kpi_id, base.label)
-        if key not in self._baseline:
-            self._baseline[key] = _safe_kpi(compute_kpi, kpi_id, self.client, base.label)
-        return self._baseline[key]
+        if kpi_id not in self._baseline:
+            self._baseline[kpi_id] = _safe_kpi(compute_kpi, kpi_id, self.client,
+                                               self.baseline_period.label)
+        return self._baseline[kpi_id]
 
     def _history_for(self, kpi_id: str) -> pd.Series | None:
         from kpitools.catalog import kpi_series
 
         if kpi_id not in self._history:
-            last = self.period.previous()
+            last = self.baseline_period
             try:
                 self._history[kpi_id] = kpi_series(kpi_id, self.client, freq="Q",
                                                    start=last.shift(1 - HISTORY_QUARTERS).label,
@@ -391,56 +434,100 @@ class GoalBuilder(Panel):
                 return None
         return self._history[kpi_id]
 
-    def _set_target_from_baseline(self) -> None:
-        base = self._baseline_for(self.controls["kpi"].value)
-        sign = -1.0 if _direction(self.controls["kpi"].value) == "lower" else 1.0
+    def proposal(self, kpi_id: str) -> float | None:
+        """The target offered for ``kpi_id`` before anyone types one: the baseline moved
+        :data:`DEFAULT_CHANGE` of its size in the good direction (None without a baseline)."""
+        base = self._baseline_for(kpi_id)
+        if base is None or base == 0:
+            return None
+        sign = -1.0 if _direction(kpi_id) == "lower" else 1.0
+        return base + sign * DEFAULT_CHANGE * abs(base)
+
+    def _show_target(self, kpi_id: str) -> None:
+        """Put ``kpi_id``'s own target text into the box (typed before, else the proposal)."""
+        from kpitools.workshop._inputs import input_text, unit_suffix
+
+        unit = kpi_unit(kpi_id)
+        if kpi_id not in self._targets:
+            self._targets[kpi_id] = input_text(self.proposal(kpi_id), unit)
         self._quiet = True
         try:
-            self.controls["target"].value = round(base * (1 + sign * DEFAULT_CHANGE), 4) \
-                if base is not None else 0.0
+            self.controls["target"].value = self._targets[kpi_id]
+            self.controls["target"].placeholder = text("nb01.builder.placeholder", self.lang,
+                                                       example=input_text(
+                                                           0.25 if unit in ("rate", "percent")
+                                                           else 1_000_000, unit))
         finally:
             self._quiet = False
+        self.unit_label.value = html.escape(unit_suffix(unit, self.lang, self.client.currency))
 
     def _changed(self, change: Mapping[str, Any] | None = None) -> None:
         if self._quiet:
             return
-        if change is not None and change.get("owner") in (self.controls["kpi"],
-                                                          self.controls["period"]):
-            self._set_target_from_baseline()
+        owner = change.get("owner") if change is not None else None
+        if owner is self.controls["kpi"]:
+            self._show_target(change["new"])
+        elif owner is self.controls["target"]:
+            kpi = self.controls["kpi"].value
+            self._targets[kpi] = str(change["new"])
+            self._typed.add(kpi)
         super()._changed(change)
 
     def refresh(self) -> None:
         from kpitools.goals import Goal, check_smart, findings_frame
+        from kpitools.workshop._inputs import input_text, parse_number
 
         kpi = self.controls["kpi"].value
         base = self._baseline_for(kpi)
-        prev = report_period(self.controls["period"].value, self.client).previous()
         unit = kpi_unit(kpi)
+        currency = self.client.currency
         self.controls["baseline"].value = text(
-            "nb01.builder.baseline", self.lang, period=period_label(prev, self.lang),
-            value=fmt_value(base, unit, self.lang, currency=self.client.currency))
-        self.goal = Goal(goal_id=f"g{len(self.agreed) + 1}", kpi=kpi,
-                         target=float(self.controls["target"].value),
-                         baseline=base, baseline_period=prev.label if base is not None else None,
+            "nb01.builder.baseline", self.lang, period=period_label(self.baseline_period,
+                                                                    self.lang),
+            value=html.escape(fmt_value(base, unit, self.lang, currency=currency,
+                                        digits=2 if _small_rate(base, unit) else None)))
+        self.goal, self.result, self.target_value = None, None, None
+        self.add_button.disabled = True
+        raw = self.controls["target"].value
+        try:
+            target = parse_number(raw, unit)
+        except KpitoolsError:
+            example = input_text(0.25 if unit in ("rate", "percent") else 1_000_000, unit)
+            raise KpitoolsError(text("nb01.builder.not_a_number", self.lang, value=raw.strip(),
+                                     example=example)) from None
+        if target is None:
+            self.output.value = f"<p>{html.escape(text('nb01.builder.need_target', self.lang))}</p>"
+            return
+        self.target_value = target
+        self.goal = Goal(goal_id=f"g{len(self.agreed) + 1}", kpi=kpi, target=target,
+                         baseline=base,
+                         baseline_period=self.baseline_period.label if base is not None else None,
                          period=self.controls["period"].value,
                          owner=self.controls["owner"].value.strip() or None,
                          direction=_direction(kpi))
-        history = self._history_for(kpi) if self.controls["period"].value == self.period.label \
-            else None
+        history = self._history_for(kpi)
         data = history if history is not None else self.client
         self.result = check_smart(self.goal, data, lang=self.lang, strategy=self.client.strategy)
+        self.add_button.disabled = False
         frame = localize_columns(findings_frame(self.result, self.lang), "findings", self.lang)
         verdict = text(f"nb01.builder.verdict.{smart_status(self.result)}", self.lang)
-        self.output.value = f"<p><b>{html.escape(verdict)}</b></p>{frame_html(frame)}"
+        parts = [f"<p><b>{html.escape(verdict)}</b></p>",
+                 f"<p>{html.escape(target_sentence(target, base, unit, self.lang, currency))}</p>"]
+        hint = _percent_hint(target, base, unit, self.lang)
+        if hint:
+            parts.append(f'<p class="kpitools-hint">{html.escape(hint)}</p>')
+        self.output.value = "".join(parts) + frame_html(frame)
 
     def apply_text(self, sentence: str, reference_date: Any = None) -> Any:
         """Fill the controls from a goal sentence (「2024年第四季把贏單率提高到10%，由業務部負責」).
 
         Reads it with :func:`kpitools.goals.parse.parse_goal` for this client; sets the KPI (if
-        offered), period (if offered), owner and target (a change is applied to the baseline),
-        then re-checks. Returns the parsed sentence, whose ``missing`` says what it lacked.
+        offered), period (if offered), owner and target (a change is applied to the baseline);
+        the target then counts as typed. Returns the parsed sentence, whose ``missing`` says what
+        it lacked.
         """
         from kpitools.goals.parse import parse_goal
+        from kpitools.workshop._inputs import input_text
 
         parsed = parse_goal(sentence, data=self.client, reference_date=reference_date)
         c = self.controls
@@ -454,59 +541,160 @@ class GoalBuilder(Panel):
                 c["owner"].value = parsed.owner
         finally:
             self._quiet = False
-        base = self._baseline_for(c["kpi"].value)
-        goal = parsed.to_goal()
-        target = goal.resolved_target(base)
+        kpi = c["kpi"].value
+        target = parsed.to_goal().resolved_target(self._baseline_for(kpi))
         if target is not None:
-            self._quiet = True
-            try:
-                c["target"].value = round(float(target), 4)
-            finally:
-                self._quiet = False
+            self._targets[kpi] = input_text(float(target), kpi_unit(kpi))
+            self._typed.add(kpi)
+        self._show_target(kpi)
         self._changed()
         return parsed
 
-    def add(self) -> None:
-        """Append the current goal to ``agreed`` (replacing one on the same KPI and period)."""
-        if self.goal is None or self.error:
-            return
-        kept = [g for g in self.agreed
-                if not (g.kpi_id == self.goal.kpi_id and g.period == self.goal.period)]
-        self.agreed = [*kept, self.goal]
-        self.agreed = [g.replace(goal_id=f"g{i}") for i, g in enumerate(self.agreed, 1)]
+    def use_agreed(self, goals: Sequence[Any]) -> None:
+        """Start from ``goals`` (e.g. the client's goals as saved when the page opened)."""
+        self.agreed = list(goals)
         self._show_agreed()
         self._changed()
 
-    def save(self) -> Path | None:
-        """Write ``agreed`` to the client folder; the status line says what happened."""
+    # -- actions
+    def add(self) -> None:
+        """Append the current goal to ``agreed`` (replacing one on the same KPI and period)."""
+        if self.goal is None or self.error:
+            self.save_status.value = html.escape(text("nb01.builder.need_target", self.lang))
+            return
+        key = (self.goal.kpi_id, self.goal.period)
+        if self.goal.target == 0 and self.goal.kpi_id in self._typed:
+            self._typed_zero.add(key)
+        kept = [g for g in self.agreed if (g.kpi_id, g.period) != key]
+        self.agreed = [*kept, self.goal]
+        self.agreed = [g.replace(goal_id=f"g{i}") for i, g in enumerate(self.agreed, 1)]
+        self.save_status.value = ""
+        self._show_agreed()
+        self._changed()
+
+    def _unsaveable(self) -> list[str]:
+        """Ids of agreed goals that must not be written: no target, or a 0 nobody typed."""
+        bad = []
+        for g in self.agreed:
+            target = g.resolved_target(g.baseline)
+            if target is None or (target == 0 and (g.kpi_id, g.period) not in self._typed_zero):
+                bad.append(g.goal_id)
+        return bad
+
+    def ask_save(self) -> bool:
+        """Show what saving will do and the Confirm / Cancel buttons; False when refused."""
+        if not self.agreed:
+            self.save_status.value = html.escape(text("nb01.builder.nothing", self.lang))
+            return False
+        bad = self._unsaveable()
+        if bad:
+            self.save_status.value = "⚠ " + html.escape(text(
+                "nb01.builder.refuse_zero", self.lang, goals=", ".join(bad)))
+            return False
+        exists = (Path(self.client.path) / GOALS_FILE).exists()
+        key = "confirm_replace" if exists else "confirm_new"
+        self.confirm_text.value = html.escape(text(
+            f"nb01.builder.{key}", self.lang, n=len(self.agreed), file=GOALS_FILE,
+            backup=BACKUP_FILE, folder=Path(self.client.path).name))
+        self.confirm_box.layout.display = None
+        self.save_status.value = ""
+        return True
+
+    def cancel_save(self) -> None:
+        """Hide the confirmation; nothing is written."""
+        self.confirm_box.layout.display = "none"
+        self.save_status.value = html.escape(text("nb01.builder.cancelled", self.lang))
+
+    def confirm_save(self) -> Path | None:
+        """Write ``agreed`` (atomically, previous file kept as backup); say what happened."""
+        if not self.asking:
+            return None
+        self.confirm_box.layout.display = "none"
+        if self._unsaveable() or not self.agreed:
+            self.ask_save()  # says why, and does not ask again
+            self.confirm_box.layout.display = "none"
+            return None
         try:
-            path = export_goals(self.agreed, self.client.path, overwrite=self.overwrite.value,
-                                lang=self.lang)
-        except KpitoolsError as exc:
+            path = export_goals(self.agreed, self.client.path, overwrite=True, lang=self.lang)
+        except (KpitoolsError, OSError) as exc:
             self.save_status.value = f"⚠ {html.escape(str(exc).split(chr(10))[0])}"
             return None
-        self.save_status.value = html.escape(text("nb01.export.saved", self.lang,
-                                                  n=len(self.agreed), path=str(path)))
+        self.save_status.value = html.escape(text(
+            "nb01.builder.saved", self.lang, n=len(self.agreed), file=GOALS_FILE,
+            folder=Path(self.client.path).name))
         return path
 
     def _show_agreed(self) -> None:
-        from kpitools.goals import goal_sentence
-
         if not self.agreed:
             self.agreed_html.value = f"<i>{html.escape(text('nb01.builder.none', self.lang))}</i>"
             return
-        items = "".join(f"<li>{html.escape(goal_sentence(g, self.lang))}</li>"
+        items = "".join(f"<li>{html.escape(goal_line(g, self.lang, self.client.currency))}</li>"
                         for g in self.agreed)
         self.agreed_html.value = (f"<b>{html.escape(text('nb01.builder.agreed', self.lang))}"
-                                  f"</b><ol>{items}</ol>")
+                                  f"</b><ol class='kpitools-agreed'>{items}</ol>")
 
     @property
     def widget(self) -> Any:
         import ipywidgets as widgets
 
-        box = super().widget
-        buttons = widgets.HBox([self.add_button, self.save_button, self.overwrite])
-        return widgets.VBox([*box.children, buttons, self.agreed_html, self.save_status])
+        head = widgets.HTML(f"<h4>{html.escape(self.title)}</h4>")
+        c = self.controls
+        target_row = widgets.HBox([c["target"], self.unit_label])
+        buttons = widgets.HBox([self.add_button, self.save_button])
+        return widgets.VBox([head, c["kpi"], c["baseline"], target_row, c["period"], c["owner"],
+                             self.output, buttons, self.confirm_box, self.agreed_html,
+                             self.save_status], _dom_classes=["kpitools-goal-builder"])
+
+
+def target_sentence(target: float, baseline: float | None, unit: str, lang: str,
+                    currency: str = "TWD") -> str:
+    """「目標 25.0%，基準 22.1%，差 +2.9 個百分點」: the target against the baseline, in units."""
+    small = unit in ("rate", "percent") and min(abs(target), abs(baseline or target)) < 0.01
+    digits = 2 if small else None
+    shown = fmt_value(target, unit, lang, currency=currency, digits=digits)
+    if baseline is None:
+        return text("nb01.builder.target_only", lang, target=shown)
+    if unit in ("rate", "percent"):
+        change = fmt_delta(target - baseline, lang, unit="rate", digits=digits)
+    elif baseline > 0:
+        change = fmt_pct(target / baseline - 1.0, lang, signed=True)
+    else:  # a relative change of a negative or zero baseline reads backwards: give the difference
+        change = fmt_delta(target - baseline, lang, unit=unit, currency=currency)
+    return text("nb01.builder.target_vs", lang, target=shown,
+                baseline=fmt_value(baseline, unit, lang, currency=currency, digits=digits),
+                change=change)
+
+
+def goal_line(goal: Any, lang: str, currency: str = "TWD") -> str:
+    """One agreed goal as the client reads it: KPI, target in its unit, deadline, owner."""
+    kpi = goal.kpi_id
+    unit = kpi_unit(kpi) if kpi else "count"
+    target = goal.resolved_target(goal.baseline)
+    period = goal.period
+    with_period = period
+    if period:
+        with contextlib.suppress(KpitoolsError):
+            with_period = period_label(period, lang)
+    return text("nb01.builder.goal_line", lang,
+                kpi=kpi_label(kpi, lang) if kpi else goal.objective_for(lang),
+                target=fmt_value(target, unit, lang, currency=currency),
+                period=with_period or "—", owner=goal.owner or "—")
+
+
+def _small_rate(value: float | None, unit: str) -> bool:
+    """A rate under 1 % (shown with two decimals, so -0.28 % does not read as -0.3 %)."""
+    return unit in ("rate", "percent") and value is not None and abs(value) < 0.01
+
+
+def _percent_hint(target: float, baseline: float | None, unit: str, lang: str) -> str | None:
+    """A reminder when a rate target looks typed as a fraction (0.25 for 25 %)."""
+    if unit not in ("rate", "percent") or baseline is None:
+        return None
+    if 0 < abs(target) < 0.01 <= abs(baseline) * 0.2:
+        return text("nb01.builder.percent_hint", lang, typed=fmt_pct(target, lang, 2),
+                    meant=fmt_pct(target * 100, lang, 1),
+                    example=f"{target * 100 * 100:g}")
+    return None
 
 
 # --------------------------------------------------------------------------- helpers

@@ -209,8 +209,14 @@ def hybrid_section(client: Any, period: str, lang: str = "zh-TW",
     card = scorecard(health, client, report_period(period, client), lang=lang) if health \
         else None
     view = hybrid_view(list(objectives), card, lang=lang)
-    view = view.assign(value=[f"{v:.2f}" if s.startswith("OKR") else fmt_pct(v, lang)
-                              for v, s in zip(view["value"], view["section"], strict=True)],
+    records = iter(card.to_dict("records") if card is not None else [])
+    shown = []
+    for v, section in zip(view["value"], view["section"], strict=True):
+        if section.startswith("OKR"):  # hybrid_view's OKR rows; the others are health KPIs
+            shown.append(f"{v:.2f}")
+        else:
+            shown.append(attainment_text(next(records), lang, client.currency))
+    view = view.assign(value=shown,
                        target_or_expectation=view["target_or_expectation"].map(
                            lambda v: f"{v:.2f}" if v < 1 else fmt_pct(v, lang)))
     sec.tables.append(("", localize_columns(view, "hybrid", lang)))
@@ -220,35 +226,61 @@ def hybrid_section(client: Any, period: str, lang: str = "zh-TW",
     return sec
 
 
+def attainment_text(row: Mapping[str, Any], lang: str, currency: str = "TWD") -> str:
+    """A scorecard row's attainment as a client can read it.
+
+    Attainment is a ratio to the target, which reads sensibly only when the target and the
+    actual are both positive. For a KPI that can go negative (net MRR churn, where expansion
+    outweighs churn) the ratio turns into numbers like 1907 %; the row then says "not
+    meaningful", why, and gives the actual and the target in the KPI's unit instead.
+    """
+    value, target, actual = row.get("attainment"), row.get("target"), row.get("actual")
+    unit = row.get("unit") or "count"
+    if target is None or pd.isna(target) or actual is None or pd.isna(actual):
+        return "—"
+    if target <= 0 or actual < 0:
+        return text("nb03.hybrid.not_meaningful", lang,
+                    actual=fmt_value(actual, unit, lang, currency=currency, digits=2
+                                     if unit in ("rate", "percent") else None),
+                    target=fmt_value(target, unit, lang, currency=currency, digits=2
+                                     if unit in ("rate", "percent") else None))
+    return fmt_pct(value, lang) if value is not None and not pd.isna(value) else "—"
+
+
 class KeyResultPanel(Panel):
     """One number box per key result (its current value) → scores and grades, live."""
 
     def __init__(self, client: Any, objectives: Sequence[Any], lang: str = "zh-TW") -> None:
-        import ipywidgets as widgets
-
         from kpitools.i18n import localize
 
         super().__init__(text("nb03.okr.panel", lang))
         if not objectives:
             raise KpitoolsError(text("nb03.okr.none", lang))
         self.client, self.lang, self.objectives = client, lang, list(objectives)
+        from kpitools.workshop._inputs import unit_input
+
         style = {"description_width": "14em"}
         for i, objective in enumerate(self.objectives):
             for j, kr in enumerate(objective.key_results):
-                self.controls[f"{i}.{j}"] = widgets.FloatText(
-                    value=kr.current if kr.current is not None else kr.start,
-                    description=localize(kr.title, lang), style=style)
+                self.controls[f"{i}.{j}"] = unit_input(
+                    localize(kr.title, lang), kr.unit or "count", lang,
+                    currency=client.currency,
+                    value=kr.current if kr.current is not None else kr.start, style=style)
         self._wire()
 
     def refresh(self) -> None:
         from dataclasses import replace
 
         from kpitools.goals import okr_table, period_score
+        from kpitools.workshop._inputs import parse_number
 
         updated = []
         for i, objective in enumerate(self.objectives):
-            krs = [replace(kr, current=float(self.controls[f"{i}.{j}"].value))
-                   for j, kr in enumerate(objective.key_results)]
+            krs = []
+            for j, kr in enumerate(objective.key_results):
+                box = self.controls[f"{i}.{j}"]
+                typed = parse_number(box.value, kr.unit or "count", what=box.description)
+                krs.append(replace(kr, current=kr.start if typed is None else typed))
             updated.append(replace(objective, key_results=krs))
         table = okr_table(updated, self.lang)
         self.result = table

@@ -26,6 +26,8 @@ from kpitools.workshop._common import (
     skipped_section,
     text,
 )
+from kpitools.workshop._inputs import input_text, parse_number, unit_input
+from kpitools.workshop.okr_widgets import attainment_text
 
 __all__ = [
     "TREND_KPIS",
@@ -244,7 +246,8 @@ def goals_attainment_section(client: Any, period: str, lang: str = "zh-TW") -> S
                 for v, u in zip(card["target"], card["unit"], strict=True)],
         actual=[fmt_value(v, u, lang, currency=client.currency)
                 for v, u in zip(card["actual"], card["unit"], strict=True)],
-        attainment=card["attainment"].map(lambda v: fmt_pct(v, lang)))
+        attainment=[attainment_text(r, lang, client.currency)
+                    for r in card.to_dict("records")])
     sec.tables.append(("", localize_columns(shown, "scorecard", lang)))
     sec.figures.append(scorecard_chart(card, lang=lang, title=title))
     met = int(card["status"].isin(["achieved", "on_track"]).sum())
@@ -321,8 +324,9 @@ class AttainmentPanel(Panel):
             "goal": widgets.Dropdown(options=[(f"{g} · {r.kpi_name}", g)
                                               for g, r in self.card.iterrows()],
                                      value=first, description=text("nb05.panel.goal", lang)),
-            "target": widgets.FloatText(value=float(self.card.loc[first, "target"]),
-                                        description=text("nb01.builder.target", lang)),
+            "target": unit_input(text("nb01.builder.target", lang), self.card.loc[first, "unit"],
+                                 lang, currency=client.currency,
+                                 value=float(self.card.loc[first, "target"])),
         }
         self._quiet = False
         self._wire()
@@ -331,8 +335,12 @@ class AttainmentPanel(Panel):
         if self._quiet:
             return
         if change is not None and change.get("owner") is self.controls["goal"]:
+            row = self.card.loc[change["new"]]
             self._quiet = True
-            self.controls["target"].value = float(self.card.loc[change["new"], "target"])
+            self.controls["target"].value = input_text(float(row["target"]), row["unit"])
+            self.controls["target"].description = unit_input(
+                text("nb01.builder.target", self.lang), row["unit"], self.lang,
+                currency=self.client.currency).description
             self._quiet = False
         super()._changed(change)
 
@@ -340,7 +348,12 @@ class AttainmentPanel(Panel):
         from kpitools.goals import attainment
 
         row = self.card.loc[self.controls["goal"].value]
-        target = float(self.controls["target"].value)
+        target = parse_number(self.controls["target"].value, row["unit"],
+                              what=self.controls["target"].description)
+        if target is None:
+            self.result = None
+            self.output.value = html.escape(text("nb01.builder.need_target", self.lang))
+            return
         self.result = attainment(float(row["actual"]), target, row["direction"],
                                  baseline=row["baseline"] if pd.notna(row["baseline"]) else None)
         unit = row["unit"]
@@ -348,4 +361,6 @@ class AttainmentPanel(Panel):
             "nb05.panel.result", self.lang,
             actual=fmt_value(row["actual"], unit, self.lang, currency=self.client.currency),
             target=fmt_value(target, unit, self.lang, currency=self.client.currency),
-            attainment=fmt_pct(self.result, self.lang)))
+            attainment=attainment_text({"attainment": self.result, "target": target,
+                                        "actual": row["actual"], "unit": unit},
+                                       self.lang, self.client.currency)))

@@ -48,7 +48,8 @@ def _path(url: str) -> str:
 
 @pytest.fixture(scope="module")
 def app():
-    server = WorkshopServer(CLOUDLEDGER, lang="en", notebooks_dir=TINY_DIR)
+    # no kernel pool: every kernel then comes from a request, which the token tests count
+    server = WorkshopServer(CLOUDLEDGER, lang="en", notebooks_dir=TINY_DIR, pool_size=0)
     try:
         server.start(timeout=90)
         yield server
