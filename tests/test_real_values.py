@@ -18,8 +18,8 @@ from openpyxl.styles import Font
 
 from kpitools._errors import DataValidationError, KpitoolsError
 from kpitools.io import check_client, load_client, load_orders, load_table, load_web_traffic
+from kpitools.io._dates import read_dates
 from kpitools.io._numbers import read_numbers
-from kpitools.io._parse import read_dates
 from kpitools.io._read import EMPTY_RUN_ROWS, _excel_records
 
 TS = pd.Timestamp

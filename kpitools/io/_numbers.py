@@ -141,8 +141,8 @@ def check_decimal(decimal: str | None) -> str:
 def currency_codes(values: pd.Series) -> pd.Series:
     """ISO codes of a column of currency names or marks (``NT$`` → TWD, ``usd`` → USD).
 
-    >>> currency_codes(pd.Series(["TWD", "usd", "新台幣", None])).tolist()
-    ['TWD', 'USD', 'TWD', None]
+    >>> currency_codes(pd.Series(["TWD", "usd", "新台幣"])).tolist()
+    ['TWD', 'USD', 'TWD']
     """
     text = _as_text(pd.Series(values).astype(object))
     return text.map(lambda v: _MARK_CODES.get(v.upper(), v.upper()), na_action="ignore")

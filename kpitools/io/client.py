@@ -25,8 +25,8 @@ import pandas as pd
 import yaml
 
 from kpitools._errors import DataValidationError, KpitoolsError, Problem, did_you_mean
+from kpitools.io._dates import check_date_format
 from kpitools.io._numbers import check_decimal
-from kpitools.io._parse import check_date_format
 from kpitools.io._presets import get_preset
 from kpitools.io.loaders import _load
 from kpitools.schemas._contract import table_names

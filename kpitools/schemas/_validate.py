@@ -23,14 +23,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from kpitools._errors import Problem
+from kpitools.io._dates import check_date_format, read_dates
 from kpitools.io._numbers import check_decimal, currency_codes, decimal_evidence, read_numbers
-from kpitools.io._parse import (
-    Finding,
-    check_date_format,
-    parse_categories,
-    parse_strings,
-    read_dates,
-)
+from kpitools.io._parse import Finding, parse_categories, parse_strings
 from kpitools.schemas._contract import ColumnSpec, TableSpec
 
 __all__ = [
