@@ -187,6 +187,22 @@ def test_european_decimal_commas_are_detected(tmp_path):
     assert orders["discount"].tolist() == [1000.0, 12.5, 0.0]
 
 
+@pytest.mark.parametrize(
+    ("amount", "expected_quantity"),
+    [
+        # amount 1.234,56 settles the decimal comma: quantity 1.500 is one thousand five hundred.
+        ("1.234,56", 1500.0),
+        # amount 1,234.56 settles the decimal point: quantity 1.500 is one and a half.
+        ("1,234.56", 1.5),
+    ],
+)
+def test_undecided_column_takes_the_files_convention(amount, expected_quantity):
+    raw = orders_with_amounts(amount).assign(quantity=["1.500"])
+    orders = load_orders(raw)
+    assert orders["amount"].tolist() == [1234.56]
+    assert orders["quantity"].tolist() == [expected_quantity]
+
+
 def test_european_file_with_decimal_point_forced_is_refused(tmp_path):
     with pytest.raises(DataValidationError) as info:
         load_orders(write(tmp_path, "export_eu.csv", EUROPEAN), decimal=".")
