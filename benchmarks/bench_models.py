@@ -36,7 +36,7 @@ from kpitools.models import (  # noqa: E402
     rfm_summary,
 )
 
-REF = Path(os.environ.get("KPITOOLS_SHARED", ROOT.parent / "shared")) / "reference"
+REF = ROOT / "tests" / "data" / "reference"
 RESULTS = ROOT / "benchmarks" / "results" / "models.md"
 BG_TRUE = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 GG_TRUE = {"p": 6.25, "q": 3.74, "gamma": 15.44}

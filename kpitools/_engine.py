@@ -127,7 +127,7 @@ def _cached_memtable(df: pd.DataFrame) -> ir.Table:
         ref, cached_fingerprint, t = entry
         if ref() is df and _same(fingerprint, cached_fingerprint):
             return t
-    snapshot = _arrow_safe(df.copy(deep=False))
+    snapshot = _arrow_safe(df)
     t = ibis.memtable(snapshot)
     try:
         ref = weakref.ref(df, lambda _, key=key: _forget(key))
@@ -143,14 +143,17 @@ def _cached_memtable(df: pd.DataFrame) -> ir.Table:
 
 
 def _arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Drop the index so Ibis sees only columns (a RangeIndex costs nothing to drop), and the
-    ``attrs``: Arrow stores them as JSON, and loaded tables keep their warnings there."""
-    if df.attrs:
-        df = df.copy(deep=False)
-        df.attrs = {}
-    if isinstance(df.index, pd.RangeIndex):
-        return df
-    return df.reset_index(drop=True)
+    """A shallow copy of ``df`` for Ibis: columns only, no index, no ``attrs``.
+
+    Built with the DataFrame constructor, not ``df.copy(deep=False)``: ``copy`` deep-copies
+    ``attrs``, and a loaded table's attrs hold one row number per row (seconds for a million rows)
+    and Problem objects, which Arrow cannot store as schema metadata. Under copy-on-write the
+    shallow copy keeps the values it was made from.
+    """
+    out = pd.DataFrame(df, copy=False)
+    if isinstance(out.index, pd.RangeIndex):
+        return out
+    return out.reset_index(drop=True)
 
 
 def require_columns(t: ir.Table, name: str, required: Iterable[str]) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ArgumentError",
     "DataValidationError",
     "KpitoolsError",
     "ModelFitError",
@@ -22,6 +23,13 @@ __all__ = [
 
 class KpitoolsError(ValueError):
     """Base class of every error kpitools raises on purpose."""
+
+
+class ArgumentError(KpitoolsError):
+    """An argument a command cannot use (output folder, template, client folder name).
+
+    The CLI reports it on one line and exits with 2, like click's own usage errors.
+    """
 
 
 class PeriodError(KpitoolsError):

@@ -11,8 +11,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "data" / "sample"
-#: CI clones the repo next to a read-only copy of shared/ (../shared); KPITOOLS_SHARED overrides.
-SHARED = Path(os.environ.get("KPITOOLS_SHARED", REPO.parent / "shared"))
+#: Published reference data (CDNOW, sBG cohorts, anchors), kept in the repository with its sources.
+REFERENCE = REPO / "tests" / "data" / "reference"
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +27,4 @@ def sample_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    ref = SHARED / "reference"
-    if not ref.is_dir():
-        pytest.skip(f"reference data not found at {ref} (set KPITOOLS_SHARED to shared/)")
-    return ref
+    return REFERENCE

@@ -172,9 +172,12 @@ def test_free_port_is_bindable_on_loopback():
 def test_server_defaults_to_loopback_and_a_free_port(fake_notebooks: Path):
     server = WorkshopServer(CLOUDLEDGER, notebooks_dir=fake_notebooks)
     assert server.host == "127.0.0.1"
-    assert server.url == f"http://127.0.0.1:{server.port}/?lang=zh-TW"
+    assert server.url == f"http://127.0.0.1:{server.port}/?lang=zh-TW&token={server.token}"
     one = WorkshopServer(CLOUDLEDGER, lang="en", notebook="2", notebooks_dir=fake_notebooks)
-    assert one.url == f"http://127.0.0.1:{one.port}/voila/render/en/02_acv_cltv.ipynb"
+    assert one.url == (
+        f"http://127.0.0.1:{one.port}/voila/render/en/02_acv_cltv.ipynb?token={one.token}"
+    )
+    assert len(one.token) >= 40 and one.token != server.token  # 32 random bytes, per server
 
 
 def test_busy_port_is_refused_with_a_hint(fake_notebooks: Path):
@@ -337,7 +340,9 @@ def test_command_prints_url_and_ctrl_c_leaves_no_process():
                 found = re.search(r"Workshop running at (http://\S+)", output[-1])
                 url = found.group(1) if found else None
         assert url is not None, "".join(output)
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/voila/render/en/tiny_workshop\.ipynb", url)
+        assert re.fullmatch(
+            r"http://127\.0\.0\.1:\d+/voila/render/en/tiny_workshop\.ipynb\?token=[\w-]{40,}", url
+        )
         status, html = _get(url, timeout=90)  # starts a kernel
         assert status == 200 and "interactive=True" in html
         seen = psutil.Process(cli.pid).children(recursive=True)

@@ -4,7 +4,6 @@ the Hardie spreadsheet predictions, properties of the predictions, and degenerat
 from __future__ import annotations
 
 import csv
-import os
 import re
 from pathlib import Path
 
@@ -18,15 +17,13 @@ from kpitools._errors import KpitoolsError, ModelFitError
 from kpitools.models import BgNbd, fit_bgnbd, rfm_summary
 
 _REPO = Path(__file__).resolve().parents[1]
-REF = Path(os.environ.get("KPITOOLS_SHARED", _REPO.parent / "shared")) / "reference"
-SKIP_REASON = f"reference data not found at {REF} (clone beside shared/ or set KPITOOLS_SHARED)"
+#: Published CDNOW / sBG data and anchors, kept in the repository (sources in its README).
+REF = _REPO / "tests" / "data" / "reference"
 #: Published FHL 2005 parameters (sec. 7), used where the anchor says "computed with published".
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 
 def _anchor_rows(model: str) -> list:
-    if not (REF / "clv_anchors.csv").is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=SKIP_REASON))]
     with (REF / "clv_anchors.csv").open(encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["model"] == model]
     return [pytest.param(r, id=r["anchor_id"]) for r in rows]
@@ -59,8 +56,6 @@ def _summary_from_raw() -> pd.DataFrame:
 
 @pytest.fixture(scope="module", params=["summary_csv", "raw_transactions"])
 def cdnow_fit(request) -> BgNbd:
-    if not REF.is_dir():
-        pytest.skip(SKIP_REASON)
     summary = _summary_from_csv() if request.param == "summary_csv" else _summary_from_raw()
     return fit_bgnbd(summary)
 
@@ -112,8 +107,6 @@ def test_weights_give_the_same_fit_as_repeated_rows():
 
 
 def test_penalizer_shrinks_parameters():
-    if not REF.is_dir():
-        pytest.skip(SKIP_REASON)
     s = _summary_from_csv()
     plain, shrunk = fit_bgnbd(s), fit_bgnbd(s, penalizer=0.1)
     norm = lambda m: sum(v * v for v in m.params.values())  # noqa: E731

@@ -1,14 +1,13 @@
 """rfm_summary and repeat_purchase_tracking: hand-computed tables and the published CDNOW summary.
 
 The CDNOW checks rebuild ``cdnow_customers_summary_with_transactions.csv`` from the raw
-``CDNOW_sample.txt`` with the recipe in ``../shared/reference/README.md`` and test the data rows of
+``CDNOW_sample.txt`` with the recipe in ``tests/data/reference/README.md`` and test the data rows of
 ``clv_anchors.csv`` (counts, exact).
 """
 
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import ibis
@@ -21,13 +20,11 @@ from kpitools._errors import KpitoolsError, ModelFitError
 from kpitools.models import repeat_purchase_tracking, rfm_summary
 
 _REPO = Path(__file__).resolve().parents[1]
-REF = Path(os.environ.get("KPITOOLS_SHARED", _REPO.parent / "shared")) / "reference"
-SKIP_REASON = f"reference data not found at {REF} (clone beside shared/ or set KPITOOLS_SHARED)"
+#: Published CDNOW / sBG data and anchors, kept in the repository (sources in its README).
+REF = _REPO / "tests" / "data" / "reference"
 
 
 def _anchor_rows(keep) -> list:
-    if not (REF / "clv_anchors.csv").is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=SKIP_REASON))]
     with (REF / "clv_anchors.csv").open(encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if keep(r)]
     return [pytest.param(r, id=r["anchor_id"]) for r in rows]
@@ -46,8 +43,6 @@ def cdnow_orders() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def cdnow() -> pd.DataFrame:
-    if not REF.is_dir():
-        pytest.skip(SKIP_REASON)
     return cdnow_orders()
 
 

@@ -22,7 +22,8 @@ def test_shopify_line_items_become_one_row_per_order():
     orders = load_orders(PRESETS / "shopify_orders.csv", preset="shopify")
     assert orders["order_id"].tolist() == ["#1001", "#1002", "#1003"]
     assert orders["customer_id"].tolist() == ["amy@example.tw", "ben@example.tw", "amy@example.tw"]
-    # Subtotal and discount come from each order's first row
+    # amount = the line items' gross (#1001: 2 × 600 + 1 × 300 = 1500); Subtotal (1400) is
+    # after discounts, so discount = 1500 − 1400 = 100 and revenue = Σ Subtotal
     assert orders["amount"].tolist() == [1500.0, 480.0, 900.0]
     assert orders["discount"].tolist() == [100.0, 0.0, 0.0]
     # #1001 has two line items: 2 + 1 = 3 units; the first item names the product
@@ -51,7 +52,7 @@ def test_shopify_without_preset_suggests_it():
 
 
 def test_user_mapping_overrides_preset():
-    # Map the order total (after discount) to amount instead of Subtotal.
+    # Map the order total (after discount) to amount instead of Subtotal: taken as it is.
     orders = load_orders(
         PRESETS / "shopify_orders.csv", preset="shopify", columns={"Total": "amount"}
     )

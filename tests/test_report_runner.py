@@ -35,7 +35,7 @@ language: zh-TW
 business_model: saas
 goals:
   - {{goal_id: g1, kpi: new_customers, target: 47, period: 2024Q4, baseline: 31, owner: 業務部}}
-  - {{goal_id: g2, kpi: churn_rate, target: 0.03, period: 2025Q1}}
+  - {{goal_id: g2, kpi: logo_churn_rate, target: 0.03, period: 2025Q1}}
 tables:
   customers: {{file: customers.csv}}
 """
@@ -183,11 +183,11 @@ def test_names_that_escape_the_output_folder_are_rejected(tmp_path):
     out = tmp_path / "reports"
     bad_client = CliRunner().invoke(report, [str(tmp_path / "clients" / ".."), "--quarter",
                                              "2024Q4", "--out", str(out)])
-    assert bad_client.exit_code == 1
+    assert bad_client.exit_code == 2  # an argument the command cannot use
     assert "its name '..' cannot be used as a report folder name" in bad_client.output
     bad_quarter = CliRunner().invoke(report, [str(tmp_path / "clients" / "acme"), "--quarter",
                                               "../evil", "--out", str(out)])
-    assert bad_quarter.exit_code == 1
+    assert bad_quarter.exit_code == 2
     assert "Cannot read quarter '../evil'" in bad_quarter.output
     assert not out.exists()
     with pytest.raises(KpitoolsError, match="'2024-07' is not a quarter"):

@@ -9,7 +9,13 @@ straight at it.
 
 Voilà runs in its own process group with its log in a temporary folder; :meth:`WorkshopServer.stop`
 sends SIGTERM to that group (Voilà then shuts its kernels down), waits, and kills whatever is
-left, kernels included, so a Ctrl-C leaves no process behind.
+left, kernels included, so a Ctrl-C leaves no process behind. On Linux Voilà also gets SIGTERM
+when the process that started it dies, even by SIGKILL.
+
+Protection: every request needs a random token (in the printed URL; the first page visited sets
+a login cookie), and on a loopback address a request whose ``Host`` header names another machine
+is refused with 403 (DNS rebinding). The client's name and the notebook list reach the landing
+page as Jinja variables of Voilà's autoescaping environment, never as template source.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import errno
 import ipaddress
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -28,8 +35,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -38,7 +44,9 @@ import psutil
 import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
+from kpitools._process import die_with_parent
 from kpitools.app import LANGUAGES
+from kpitools.io._yaml import ClientYamlError, load_client_yaml
 
 __all__ = [
     "LOOPBACK_HOST",
@@ -60,6 +68,8 @@ READY_TIMEOUT_S = 90.0
 #: Seconds Voilà gets to shut its kernels down after SIGTERM before it is killed.
 STOP_TIMEOUT_S = 10.0
 _POLL_S = 0.25
+#: Random bytes in the access token (urlsafe base64: 43 characters).
+TOKEN_BYTES = 32
 #: Name of the Voilà template written at start-up (extends Voilà's "lab" template).
 TEMPLATE_NAME = "kpitools"
 _HERE = Path(__file__).resolve().parent
@@ -191,16 +201,27 @@ def _page_path(notebook: str | None, lang: str | None) -> str:
     return f"/voila/render/{quote(lang or LANGUAGES[0])}/{quote(notebook)}"
 
 
-def build_url(host: str, port: int, notebook: str | None = None, lang: str | None = None) -> str:
+def build_url(
+    host: str,
+    port: int,
+    notebook: str | None = None,
+    lang: str | None = None,
+    token: str | None = None,
+) -> str:
     """The address of the landing page (``?lang=``) or of a notebook's copy in ``lang``.
+
+    With ``token`` the address logs the browser in (as Jupyter's printed URL does).
 
     >>> build_url("127.0.0.1", 8866, "01_smart_goals.ipynb", "en")
     'http://127.0.0.1:8866/voila/render/en/01_smart_goals.ipynb'
-    >>> build_url("::1", 8866, lang="en")
-    'http://[::1]:8866/?lang=en'
+    >>> build_url("::1", 8866, lang="en", token="abc")
+    'http://[::1]:8866/?lang=en&token=abc'
     """
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}{_page_path(notebook, lang)}"
+    path = _page_path(notebook, lang)
+    if token:
+        path += ("&" if "?" in path else "?") + urlencode({"token": token})
+    return f"http://{shown}:{port}{path}"
 
 
 def client_display_name(client_dir: str | os.PathLike[str], lang: str) -> str:
@@ -214,11 +235,11 @@ def client_display_name(client_dir: str | os.PathLike[str], lang: str) -> str:
             "`kpitools new-client` creates one."
         )
     try:
-        config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
+        config = load_client_yaml(config_file) or {}
+    except ClientYamlError as exc:
         raise KpitoolsError(
-            f"{str(config_file)!r} is not valid YAML ({exc}). "
-            "Hint: `kpitools check-data` shows the problem."
+            f"{str(config_file)!r} {exc.problem}. "
+            "Hint: `kpitools check-data` lists every problem of the client folder."
         ) from None
     name = config.get("name") if isinstance(config, dict) else None
     if isinstance(name, dict):
@@ -226,66 +247,82 @@ def client_display_name(client_dir: str | os.PathLike[str], lang: str) -> str:
     return str(name) if name else folder.name
 
 
-@dataclass(frozen=True)
-class _Entry:
-    file: str
-    title: str
-    summary: str
-    href: str
-
-
-def render_landing(notebooks: list[Path], lang: str, client_name: str) -> str:
-    """The landing page (full HTML) in ``lang``: one link per notebook, opening it in ``lang``."""
+def _landing_context(notebooks: list[Path], lang: str, client_name: str) -> dict[str, object]:
+    """Values of the landing page in ``lang``, as plain JSON-able data (never template source)."""
     _check_lang(lang)
     data = _landing_data()
     known = data["notebooks"]
     entries = []
     for nb in notebooks:
         info = known.get(nb.stem, {})
-        title = info.get("title", {}).get(lang) or nb.stem.replace("_", " ")
-        summary = info.get("summary", {}).get(lang, "")
-        href = _page_path(nb.name, lang)
-        entries.append(_Entry(nb.name, title, summary, href))
+        entries.append(
+            {
+                "file": nb.name,
+                "title": info.get("title", {}).get(lang) or nb.stem.replace("_", " "),
+                "summary": info.get("summary", {}).get(lang, ""),
+                "href": _page_path(nb.name, lang),
+            }
+        )
     other = LANGUAGES[1 - LANGUAGES.index(lang)]
-    texts = {key: value[lang] for key, value in data["texts"].items()}
+    return {
+        "lang": lang,
+        "text": {key: value[lang] for key, value in data["texts"].items()},
+        "client_name": str(client_name),
+        "notebooks": entries,
+        "switch_href": _page_path(None, other),
+    }
+
+
+def render_landing(notebooks: list[Path], lang: str, client_name: str) -> str:
+    """The landing page (full HTML) in ``lang``: one link per notebook, opening it in ``lang``."""
+    context = _landing_context(notebooks, lang, client_name)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_HERE), autoescape=True, keep_trailing_newline=True
     )
-    return env.get_template("landing.html.j2").render(
-        lang=lang,
-        text=texts,
-        client_name=client_name,
-        notebooks=entries,
-        switch_href=_page_path(None, other),
-    )
+    return env.get_template("landing.html.j2").render(**context)
 
 
-def _write_template(share_dir: Path, notebooks: list[Path], lang: str, client_dir: Path) -> None:
-    """Write a Voilà template whose tree page is the landing page (both languages, ``?lang=``)."""
+def _write_template(share_dir: Path) -> None:
+    """Write the Voilà template whose tree page is the landing page (both languages, ``?lang=``).
+
+    Only files shipped with kpitools are written: the client's name and the notebook list reach
+    the page as template variables (see :func:`_voila_settings`), never as template source, so
+    nothing a client folder holds can be run by Jinja.
+    """
     template_dir = share_dir / "voila" / "templates" / TEMPLATE_NAME
     template_dir.mkdir(parents=True)
     (template_dir / "conf.json").write_text(json.dumps({"base_template": "lab"}), encoding="utf-8")
+    shutil.copyfile(_HERE / "landing.html.j2", template_dir / "landing.html.j2")
+    for name in ("tree-lab.html", "tree.html"):
+        shutil.copyfile(_HERE / "voila_tree.html.j2", template_dir / name)
+
+
+def _landing_variables(notebooks: list[Path], lang: str, client_dir: Path) -> dict[str, object]:
+    """The ``kpitools_landing`` template variable: one page of values per language."""
     pages = {
-        code: render_landing(notebooks, code, client_display_name(client_dir, code))
+        code: _landing_context(notebooks, code, client_display_name(client_dir, code))
         for code in LANGUAGES
     }
-    other = LANGUAGES[1 - LANGUAGES.index(lang)]
-    # Voilà renders the tree page with Jinja and passes the raw query string as `query`.
-    tree = (
-        f"{{%- if 'lang={other}' in (query or '').split('&') -%}}"
-        f"{{% raw %}}{pages[other]}{{% endraw %}}"
-        f"{{%- else -%}}{{% raw %}}{pages[lang]}{{% endraw %}}{{%- endif -%}}"
-    )
-    for name in ("tree-lab.html", "tree.html"):
-        (template_dir / name).write_text(tree, encoding="utf-8")
+    return {"lang": lang, "pages": pages}
 
 
-def _voila_command(root_dir: Path, host: str, port: int) -> list[str]:
+def _write_voila_config(config_dir: Path, settings: dict[str, object]) -> Path:
+    """Write ``voila.json`` (owner-only) holding ``settings``; return the folder."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path = config_dir / "voila.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(settings, handle, ensure_ascii=False)
+    return config_dir
+
+
+def _voila_command(root_dir: Path, host: str, port: int, config_dir: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
         "voila",
         str(root_dir),
+        f"--Voila.config_file_paths={config_dir}",
         "--no-browser",
         f"--port={port}",
         f"--Voila.ip={host}",
@@ -392,6 +429,8 @@ class WorkshopServer:
         else:
             _check_port_free(self.host, port)
         self.port = port
+        #: Secret that every request must carry (in the URL once, then as a login cookie).
+        self.token = secrets.token_urlsafe(TOKEN_BYTES)
         self.process: subprocess.Popen[bytes] | None = None
         self.work_dir: Path | None = None
         self.log_path: Path | None = None
@@ -402,11 +441,11 @@ class WorkshopServer:
     def url(self) -> str:
         """The address to open (landing page or the chosen notebook)."""
         name = self.notebook.name if self.notebook is not None else None
-        return build_url(self.host, self.port, name, self.lang)
+        return build_url(self.host, self.port, name, self.lang, self.token)
 
     def url_for(self, notebook: str | None = None, lang: str | None = None) -> str:
         """Address of another page: the landing page, or a notebook (file name) in ``lang``."""
-        return build_url(self.host, self.port, notebook, lang)
+        return build_url(self.host, self.port, notebook, lang, self.token)
 
     def start(self, timeout: float = READY_TIMEOUT_S) -> str:
         """Start Voilà and wait (at most ``timeout`` s) until it answers; return :attr:`url`."""
@@ -418,13 +457,14 @@ class WorkshopServer:
             self.log_path = self.work_dir / "voila.log"
             self._log_file = self.log_path.open("wb")
             self.process = subprocess.Popen(
-                _voila_command(root_dir, self.host, self.port),
+                _voila_command(root_dir, self.host, self.port, self.work_dir / "config"),
                 env=_voila_environment(self.work_dir),
                 cwd=root_dir,
                 stdin=subprocess.DEVNULL,
                 stdout=self._log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=partial(die_with_parent, signal.SIGTERM, os.getpid()),
             )
             self._wait_ready(timeout)
         except BaseException:
@@ -434,7 +474,8 @@ class WorkshopServer:
 
     def _prepare(self, work_dir: Path) -> Path:
         """Write the landing-page template and the parameterised copies; return Voilà's root."""
-        _write_template(work_dir / "share" / "jupyter", self.notebooks, self.lang, self.client_dir)
+        _write_template(work_dir / "share" / "jupyter")
+        _write_voila_config(work_dir / "config", self._voila_settings())
         root_dir = work_dir / "notebooks"
         for code in LANGUAGES:
             output_dir = work_dir / "output" / code
@@ -453,8 +494,26 @@ class WorkshopServer:
                 )
         return root_dir
 
+    def _voila_settings(self) -> dict[str, object]:
+        """Voilà's configuration: token, Host-header check and the landing page's values.
+
+        On a loopback address jupyter_server's Host check is switched on
+        (``allow_remote_access=False``): a request whose ``Host`` header is neither a loopback
+        address nor ``localhost`` gets 403, so a web page cannot reach the app through DNS
+        rebinding. Bound to another address (``--host``) the check would refuse the address
+        itself, so, as in Jupyter, only the token protects it there.
+        """
+        landing = _landing_variables(self.notebooks, self.lang, self.client_dir)
+        tornado_settings = {
+            "allow_remote_access": not is_loopback(self.host),
+            "local_hostnames": ["localhost"],
+            "jinja_template_vars": {"kpitools_landing": landing},
+        }
+        return {"Voila": {"token": self.token, "tornado_settings": tornado_settings}}
+
     def _wait_ready(self, timeout: float) -> None:
         probe = build_url(_probe_host(self.host), self.port)
+        request = urllib.request.Request(probe, headers={"Authorization": f"token {self.token}"})
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -464,7 +523,7 @@ class WorkshopServer:
                     f"Voilà stopped at start-up (exit code {self.process.returncode}):\n"
                     f"{self.log_tail()}\nHint: the lines above say why."
                 )
-            with contextlib.suppress(OSError), opener.open(probe, timeout=2) as response:
+            with contextlib.suppress(OSError), opener.open(request, timeout=2) as response:
                 if response.status == 200:
                     return
             time.sleep(_POLL_S)

@@ -2,7 +2,9 @@
 
 Register them on the ``kpitools`` group with ``main.add_command(report)`` (and ``new_client``,
 ``templates``). Each command turns a :class:`KpitoolsError` into ``Error: ...`` and exit code 1
-by itself, so it behaves the same inside or outside the group.
+by itself, so it behaves the same inside or outside the group; an :class:`ArgumentError` (an
+output folder that cannot be written, a template that is not a notebook, a client folder name
+that cannot name a report folder) exits with 2, like click's own usage errors.
 """
 
 from __future__ import annotations
@@ -13,17 +15,25 @@ from pathlib import Path
 
 import click
 
-from kpitools._errors import KpitoolsError
+from kpitools._errors import ArgumentError, KpitoolsError
 
 __all__ = ["new_client", "report", "templates"]
 
 _LANG = click.Choice(["zh-TW", "en"])
 
 
+class _ArgumentProblem(click.ClickException):
+    """An argument the command cannot use: one ``Error:`` message and exit code 2."""
+
+    exit_code = 2
+
+
 @contextmanager
 def _friendly_errors() -> Iterator[None]:
     try:
         yield
+    except ArgumentError as exc:
+        raise _ArgumentProblem(str(exc)) from None
     except KpitoolsError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -6,7 +6,10 @@ it turns a :class:`KpitoolsError` into ``Error: ...`` and exit code 1 by itself.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import webbrowser
+from collections.abc import Iterator
 
 import click
 
@@ -19,7 +22,9 @@ _MESSAGES = {
         "serving": "工作坊已啟動：{url}",
         "client": "客戶：{name}",
         "stop": "按 Ctrl-C 結束。",
-        "remote": "注意：伺服器監聽 {host}，同一網路上的任何人都能看到這位客戶的資料。",
+        "remote": (
+            "注意：伺服器監聽 {host}，同一網路上拿到這個含 token 網址的人都能看到這位客戶的資料。"
+        ),
         "stopped": "工作坊已結束。",
         "exited": "Voilà 意外結束（代碼 {code}）。",
     },
@@ -27,11 +32,39 @@ _MESSAGES = {
         "serving": "Workshop running at {url}",
         "client": "Client: {name}",
         "stop": "Press Ctrl-C to stop.",
-        "remote": "Note: listening on {host}; anyone on that network can see this client's data.",
+        "remote": (
+            "Note: listening on {host}; anyone on that network who has this URL (with its "
+            "token) can see this client's data."
+        ),
         "stopped": "Workshop stopped.",
         "exited": "Voilà exited unexpectedly (code {code}).",
     },
 }
+
+
+#: Signals that stop the workshop like Ctrl-C does: Voilà, its kernels and the temp folder go.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into KeyboardInterrupt while the block runs, so cleanup runs."""
+    previous = {sig: signal.signal(sig, _interrupt) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _echo(message: str, **style: object) -> None:
+    # After SIGHUP the terminal may be gone; stopping cleanly matters more than the message.
+    with contextlib.suppress(OSError):
+        click.secho(message, **style)
 
 
 @click.command("workshop")
@@ -92,9 +125,24 @@ def workshop(
     of each notebook per language (papermill prepare-only, as with `kpitools report`), so the
     notebooks themselves are served unchanged, with their code hidden.
     """
+    text = _MESSAGES[lang]
+    with _stop_on_signals():
+        _serve(text, notebook, client_dir, lang, period, port, host, no_browser, notebooks_dir)
+
+
+def _serve(
+    text: dict[str, str],
+    notebook: str | None,
+    client_dir: str,
+    lang: str,
+    period: str | None,
+    port: int | None,
+    host: str,
+    no_browser: bool,
+    notebooks_dir: str | None,
+) -> None:
     from kpitools.app.server import WorkshopServer, is_loopback
 
-    text = _MESSAGES[lang]
     try:
         server = WorkshopServer(
             client_dir,
@@ -110,6 +158,9 @@ def workshop(
         url = server.start()
     except KpitoolsError as exc:
         raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:  # stopped while starting; start() has cleaned up already
+        _echo(text["stopped"])
+        return
     try:
         click.echo(text["client"].format(name=server.client_name))
         click.secho(text["serving"].format(url=url), fg="green", bold=True)
@@ -121,7 +172,13 @@ def workshop(
         click.echo(server.log_tail(), err=True)
         raise click.exceptions.Exit(1)
     except KeyboardInterrupt:
-        click.echo("")
-        click.echo(text["stopped"])
+        _echo("")
+        _echo(text["stopped"])
     finally:
-        server.stop()
+        # A second SIGTERM/SIGHUP must not cut the clean-up short.
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
+        try:
+            server.stop()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

@@ -412,7 +412,9 @@ def read_goals(path: str | Path) -> list[Goal]:
                             "Hint: check the path, or write goals with kpitools.goals.write_goals.")
     suffix = p.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        from kpitools.io._yaml import load_client_yaml
+
+        raw = load_client_yaml(p)  # safe types only; anchors and aliases refused
         if isinstance(raw, Mapping):
             raw = raw.get("goals") or []
         if not isinstance(raw, list):

@@ -10,16 +10,34 @@ A preset says how one tool's export maps onto a canonical table:
     file map to the same column.
 ``read``
     reader options: ``skip_comment_rows`` (drop rows starting with ``#``, as in GA4 downloads)
-    and ``stop_at_blank_row`` (the table ends at its first blank row; footers follow).
+    and ``stop_at_blank_row`` (the table ends at its first blank row; footers follow), or
+    ``ga4_tables`` (a GA4 download: ``#`` header with the date range, then one or more tables;
+    the loader picks the table that fits, see :mod:`kpitools.io._ga4`).
 ``derive``
-    a column computed from another one when the export lacks it, e.g. a deal's outcome from
-    its stage: ``{outcome: {from: stage, map: {closed won: won}, default: open}}``.
+    a column computed from another one when the export lacks it:
+    ``{channel: {from: source, map: {web: online}, default: other}}``.
+``stages``
+    a deal's outcome from its stage, per pipeline: ``{"*": {closed won: won}, Sales Pipeline:
+    {…}}`` (``"*"`` = every pipeline); a stage no map knows is an error. The client's
+    ``stages:`` in client.yml wins.
+``policies``
+    default shape options for files of this layout (``guests``, ``refunds``…; see
+    :mod:`kpitools.io._shapes`); client.yml overrides them.
+``lowercase``
+    canonical text columns compared without case, e.g. ``[customer_id]`` when it is an email.
+``amount``
+    ``subtotal_after_discounts``: the column mapped to ``amount`` is already net of discounts
+    (Shopify's ``Subtotal``); the gross is rebuilt from the line items and the difference
+    becomes the discount.
 ``drop_rows``
     rows to leave out, by canonical column and (normalised) values, e.g. a "Grand total" row.
 ``line_items``
     the export has one row per line item and order fields only on the first row: rows are
     grouped by ``key``; ``sum`` columns are added up, every other column takes its first
     non-empty value, and the group keeps the row number of its first row.
+
+Headers may map to working columns starting with ``_`` (``_financial_status``, ``_unit_price``…,
+listed in :mod:`kpitools.io._shapes`); they feed the policies and never reach the canonical table.
 """
 
 from __future__ import annotations
@@ -34,6 +52,7 @@ import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
 from kpitools.io._parse import normalize_header
+from kpitools.io._shapes import combine_rows
 
 __all__ = ["Preset", "get_preset", "preset_names", "presets_for"]
 
@@ -52,6 +71,11 @@ class Preset:
     drop_rows: dict[str, tuple[str, ...]] = field(default_factory=dict)
     line_items_key: str | None = None
     line_items_sum: tuple[str, ...] = ()
+    stages: dict[str, dict[str, str]] = field(default_factory=dict)
+    policies: dict[str, object] = field(default_factory=dict)
+    subtotal_is_net: bool = False
+    ga4_tables: bool = False
+    lowercase: tuple[str, ...] = ()
 
     @functools.cached_property
     def header_index(self) -> dict[str, str]:
@@ -87,27 +111,12 @@ class Preset:
         return drop
 
     def combine_line_items(
-        self, frame: pd.DataFrame, rows: np.ndarray
+        self, frame: pd.DataFrame, rows: np.ndarray, extra_sums: tuple[str, ...] = ()
     ) -> tuple[pd.DataFrame, np.ndarray]:
         """One row per ``line_items_key`` (typed frame in, typed frame out; new objects)."""
-        key = self.line_items_key
-        if key is None or key not in frame.columns or frame.empty:
+        if self.line_items_key is None:
             return frame, rows
-        labelled = frame.assign(_row=rows)
-        groups = labelled.groupby(key, sort=False, dropna=False)
-        aggregations = {
-            c: ("sum" if c in self.line_items_sum else "first")
-            for c in labelled.columns
-            if c != key
-        }
-        combined = groups.agg(aggregations).reset_index()
-        sums = [c for c in self.line_items_sum if c in combined.columns]
-        if sums:  # a group whose line items are all empty stays empty, not 0
-            counts = groups[sums].count().reset_index(drop=True)
-            combined[sums] = combined[sums].where(counts.to_numpy() > 0)
-        combined = combined.astype({c: frame[c].dtype for c in frame.columns})
-        new_rows = groups["_row"].min().to_numpy()
-        return combined[list(frame.columns)], np.asarray(new_rows, dtype=int)
+        return combine_rows(frame, rows, self.line_items_key, (*self.line_items_sum, *extra_sums))
 
 
 def _from_yaml(preset_id: str, raw: dict) -> Preset:
@@ -124,6 +133,11 @@ def _from_yaml(preset_id: str, raw: dict) -> Preset:
         drop_rows={k: tuple(v) for k, v in (raw.get("drop_rows") or {}).items()},
         line_items_key=line_items.get("key"),
         line_items_sum=tuple(line_items.get("sum", ())),
+        stages={str(k): dict(v) for k, v in (raw.get("stages") or {}).items()},
+        policies=dict(raw.get("policies") or {}),
+        subtotal_is_net=raw.get("amount") == "subtotal_after_discounts",
+        ga4_tables=bool(read.get("ga4_tables", False)),
+        lowercase=tuple(raw.get("lowercase") or ()),
     )
 
 

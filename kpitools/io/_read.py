@@ -21,7 +21,7 @@ import os
 import re
 import warnings
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +53,11 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls / .doc
+#: A formula cell in sheet XML whose value is empty or missing: ``<f>A2*2</f><v/></c>``.
+_UNSAVED_FORMULA = re.compile(rb"<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+#: ``delimiter=`` value for columns separated by runs of blanks (the CDNOW master file).
+WHITESPACE = "whitespace"
+Record = tuple[int, list[object]]
 
 
 class ReadError(Exception):
@@ -91,12 +96,19 @@ def read_raw(
     known_headers: Collection[str] = (),
     skip_comment_rows: bool = False,
     stop_at_blank_row: bool = False,
+    delimiter: str | None = None,
+    names: Sequence[str | None] | None = None,
+    tables: Callable[[list[Record]], tuple[list[Record], list[Problem]]] | None = None,
 ) -> RawTable:
     """Read ``source`` into a :class:`RawTable`; raise :class:`ReadError` when it cannot be read.
 
     ``known_headers`` are normalised column names (see ``normalize_header``) used to find the
     header row; ``skip_comment_rows`` drops rows starting with ``#`` anywhere (GA4), and
     ``stop_at_blank_row`` ends the table at its first blank row (report footers).
+    ``delimiter`` overrides sniffing (``"whitespace"`` splits on runs of spaces and tabs, as in
+    the CDNOW master file); ``names`` are the column names of a file without a header row
+    (``None`` leaves a column out); ``tables`` picks one table out of a file holding several
+    (GA4 downloads, see :mod:`kpitools.io._ga4`).
     """
     if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
         raise _fail(
@@ -123,10 +135,20 @@ def read_raw(
         used_encoding = None
     else:
         text, used_encoding = _decode(data, encoding)
-        records = _text_records(text, suffix)
-    raw = _records_to_table(
-        records, header_row, known_headers, skip_comment_rows, stop_at_blank_row
-    )
+        records = _text_records(text, suffix, delimiter)
+    picked: list[Problem] = []
+    if tables is not None:
+        records, picked = tables(records)
+        errors = [p for p in picked if p.severity == "error"]
+        if errors:
+            raise ReadError(errors[0])
+    if names is not None:
+        raw = _named_table(records, names)
+    else:
+        raw = _records_to_table(
+            records, header_row, known_headers, skip_comment_rows, stop_at_blank_row
+        )
+    raw.problems.extend(picked)
     raw.encoding = used_encoding
     return raw
 
@@ -144,6 +166,11 @@ def _read_bytes(source: object) -> tuple[bytes, str]:
         raise _fail(
             "is a folder, not a file",
             "name one file: a .csv, .tsv, .xlsx or .parquet export.",
+        )
+    if path.exists() and not path.is_file():
+        raise _fail(
+            "is not a regular file (a device, pipe or socket), not a data file",
+            "name one exported table: a .csv, .tsv, .xlsx or .parquet file.",
         )
     try:
         data = path.read_bytes()
@@ -235,8 +262,12 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
     return best
 
 
-def _text_records(text: str, suffix: str) -> list[tuple[int, list[object]]]:
-    delimiter = _sniff_delimiter(text, suffix)
+def _text_records(
+    text: str, suffix: str, delimiter: str | None = None
+) -> list[tuple[int, list[object]]]:
+    if delimiter == WHITESPACE:
+        return [(n, line.split()) for n, line in enumerate(text.splitlines(), 1)]
+    delimiter = delimiter or _sniff_delimiter(text, suffix)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[tuple[int, list[object]]] = []
     row_number = 0
@@ -249,7 +280,35 @@ def _text_records(text: str, suffix: str) -> list[tuple[int, list[object]]]:
             f"is not a valid delimited text file (row {row_number + 1}: {exc})",
             "check for an unmatched quote character, or export the table again.",
         ) from None
+    # A quote that never closes swallows the rest of the file into the last record's last cell;
+    # only then is the (slower) strict pass needed.
+    if records and any(isinstance(c, str) and ("\n" in c or "\r" in c) for c in records[-1][1]):
+        _check_quotes_close(text, delimiter)
     return records
+
+
+def _check_quotes_close(text: str, delimiter: str) -> None:
+    """Refuse a file in which a quote opens a value that never closes.
+
+    The lenient reader would return everything after such a quote, to the end of the file, as
+    one cell, and the problem would then show up as one strange value (a 3-line "amount").
+    A strict pass finds it and says which line opens the value; nothing of the file is quoted.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 1
+    try:
+        for _ in reader:
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            return  # other strict complaints are left to the lenient reader, as before
+        last = reader.line_num
+        raise _fail(
+            f'line {start}: a quote character (") opens a value that never closes, so lines '
+            f"{start}–{last} would be read as a single value",
+            f'find the lone " on line {start} of the file (or close it with a second "), or '
+            "export the table again.",
+        ) from None
 
 
 def _excel_records(
@@ -295,7 +354,49 @@ def _excel_records(
         records = _sheet_records(book[name])
     finally:
         book.close()
+    if _has_unsaved_formulas(data):
+        _mark_unsaved_formulas(data, name, records)
     return records
+
+
+@dataclass(frozen=True)
+class _UnsavedFormula:
+    """A formula cell whose result was never saved (the file was not opened in Excel since)."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return self.formula
+
+
+def _has_unsaved_formulas(data: bytes) -> bool:
+    """Quick look at the sheets' XML: is there a formula cell without a saved value?"""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(
+                _UNSAVED_FORMULA.search(archive.read(info))
+                for info in archive.infolist()
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+            )
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return False
+
+
+def _mark_unsaved_formulas(data: bytes, sheet: str, records: list) -> None:
+    """Put an :class:`_UnsavedFormula` where ``records`` has None and the sheet has a formula."""
+    import openpyxl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        try:
+            rows = book[sheet].iter_rows(min_row=1, values_only=True)
+            for (_, cells), formulas in zip(records, rows, strict=False):
+                for j, value in enumerate(formulas[: len(cells)]):
+                    if cells[j] is None and isinstance(value, str) and value.startswith("="):
+                        cells[j] = _UnsavedFormula(value)
+        finally:
+            book.close()
 
 
 def _sheet_records(worksheet, max_row: int | None = None) -> list[tuple[int, list[object]]]:
@@ -433,6 +534,7 @@ def _records_to_table(
             )
         )
     padded = [list(cells[:width]) + [None] * (width - len(cells)) for cells in body]
+    problems.extend(_unsaved_formula_problems(padded, numbers, headers))
     frame = pd.DataFrame(padded, columns=range(width), dtype=object)
     frame = frame.replace({"": None})
     unnamed = [i for i, c in enumerate(header_cells[:width]) if c is None or not str(c).strip()]
@@ -440,6 +542,57 @@ def _records_to_table(
     frame = frame.iloc[:, keep]
     frame.columns = [headers[i] for i in keep]
     return RawTable(frame, np.asarray(numbers, dtype=int), header_number, problems=problems)
+
+
+def _unsaved_formula_problems(
+    padded: list[list[object]], numbers: list[int], headers: list[str]
+) -> list[Problem]:
+    """One problem per column holding formulas without a saved result; cells become the formula.
+
+    kpitools reads the results Excel saves and does not calculate formulas, so such a cell is
+    not empty: it is a formula whose result is missing, and the message says so.
+    """
+    found: dict[int, list[tuple[int, str]]] = {}
+    for row_number, cells in zip(numbers, padded, strict=True):
+        for j, cell in enumerate(cells):
+            if isinstance(cell, _UnsavedFormula):
+                found.setdefault(j, []).append((row_number, cell.formula))
+                cells[j] = cell.formula
+    return [
+        Problem(
+            f"{len(cells)} formula cell{'s' if len(cells) > 1 else ''} without a saved result",
+            column=headers[j],
+            rows=tuple(n for n, _ in cells),
+            values=tuple(f for _, f in cells[:5]),
+            hint="open the file in Excel and save it (Excel then stores each formula's "
+            "result, which kpitools reads; it does not calculate formulas), or export the "
+            "sheet as CSV.",
+        )
+        for j, cells in sorted(found.items())
+    ]
+def _named_table(records: list[Record], names: Sequence[str | None]) -> RawTable:
+    """A file without a header row: every non-blank row is data, columns named by ``names``."""
+    body = [(n, cells) for n, cells in records if not _is_blank(cells)]
+    width = len(names)
+    problems: list[Problem] = []
+    odd = [(n, len(cells)) for n, cells in body if len(cells) != width]
+    if odd:
+        problems.append(
+            Problem(
+                f"{len(odd)} rows do not have {width} cells, one per name in names",
+                rows=tuple(n for n, _ in odd),
+                values=tuple(k for _, k in odd[:5]),
+                hint="give one name per column of the file (null for a column to leave out), "
+                "and check the delimiter.",
+            )
+        )
+    padded = [list(cells[:width]) + [None] * (width - len(cells)) for _, cells in body]
+    frame = pd.DataFrame(padded, columns=range(width), dtype=object).replace({"": None})
+    keep = [i for i, name in enumerate(names) if name]
+    frame = frame.iloc[:, keep]
+    frame.columns = [str(names[i]) for i in keep]
+    rows = np.asarray([n for n, _ in body], dtype=int)
+    return RawTable(frame.reset_index(drop=True), rows, 0, problems=problems)
 
 
 def _header_names(cells: list[object]) -> list[str]:

@@ -16,9 +16,10 @@ same problems without raising, for ``kpitools check-data``.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import pandas as pd
@@ -28,6 +29,8 @@ from kpitools._errors import DataValidationError, KpitoolsError, Problem, did_yo
 from kpitools.io._dates import check_date_format
 from kpitools.io._numbers import check_decimal
 from kpitools.io._presets import get_preset
+from kpitools.io._shapes import SHAPE_OPTIONS, Shape
+from kpitools.io._yaml import ClientYamlError, load_client_yaml
 from kpitools.io.loaders import _load
 from kpitools.schemas._contract import table_names
 
@@ -37,7 +40,9 @@ __all__ = ["CONFIG_FILE", "Client", "check_client", "load_client"]
 CONFIG_FILE = "client.yml"
 #: Goals agreed in a workshop (notebook 01) are saved beside client.yml and take precedence.
 GOALS_FILE = "goals.yaml"
-#: Options a table entry of client.yml may set.
+#: Options of a table entry that say how the file writes its values (see loaders.load_table).
+VALUE_OPTIONS = ("date_format", "decimal", "currency")
+#: Options a table entry of client.yml may set (shapes and policies of real exports: _shapes.py).
 TABLE_OPTIONS = (
     "file",
     "sheet",
@@ -45,9 +50,8 @@ TABLE_OPTIONS = (
     "encoding",
     "preset",
     "columns",
-    "date_format",
-    "decimal",
-    "currency",
+    *SHAPE_OPTIONS,
+    *VALUE_OPTIONS,
 )
 # A table may also list several files of the same layout: {files: [{file: a.csv}, {file: b.csv}]}.
 #: Report languages.
@@ -55,6 +59,20 @@ LANGUAGES = ("zh-TW", "en")
 MONTHS_IN_YEAR = 12
 #: Fields every goal in client.yml needs.
 GOAL_FIELDS = ("kpi", "target", "period")
+#: Top-level settings of client.yml that kpitools reads.
+CONFIG_KEYS = (
+    "name",
+    "business_model",
+    "strategy",
+    "currency",
+    "language",
+    "fiscal_year_start_month",
+    "funnel_stages",
+    "goals",
+    "tables",
+)
+#: Goal fields that must be numbers when given (``target`` is checked on its own).
+GOAL_NUMBERS = ("baseline", "target_change")
 
 
 @functools.cache
@@ -135,9 +153,12 @@ class Client:
         workshop, written by notebook 01 / ``kpitools.workshop.goals_widgets.export_goals``),
         the ``goals:`` list of client.yml, then a ``goals`` table file.
         """
-        agreed = self.path / GOALS_FILE
-        if agreed.is_file():
-            raw = yaml.safe_load(agreed.read_text(encoding="utf-8"))
+        agreed = _agreed_goals_file(self.path)
+        if agreed is not None:
+            try:
+                raw = load_client_yaml(agreed)
+            except ClientYamlError as exc:
+                raise KpitoolsError(f"{GOALS_FILE}: {exc}") from None
             raw = raw.get("goals") if isinstance(raw, dict) else raw
             if isinstance(raw, list) and raw:
                 return [dict(g) for g in raw if isinstance(g, dict)]
@@ -205,19 +226,23 @@ def _read_client(
     if config is None:
         return {}, tables, problems
     config_problems.extend(_check_config(config))
+    goals_problems = _check_goals_file(folder)
+    if goals_problems is not None:
+        problems[GOALS_FILE] = goals_problems
     loaded: dict[str, list[pd.DataFrame | None]] = {}
-    for name, entry in _table_entries(config, folder, config_problems):
+    for name, entry, path in _table_entries(config, folder, config_problems):
         label = str(entry["file"])
         if label in problems:
             label = f"{label} ({name})"
         frame, found = _load(
             name,
-            folder / str(entry["file"]),
+            path,
             preset=entry.get("preset"),
             columns=entry.get("columns"),
             encoding=entry.get("encoding") or "auto",
             sheet=entry.get("sheet"),
             header_row=entry.get("header_row"),
+            options={k: entry[k] for k in SHAPE_OPTIONS if k in entry},
             date_format=entry.get("date_format") or "auto",
             decimal=entry.get("decimal") or "auto",
             currency=entry.get("currency"),
@@ -286,17 +311,14 @@ def _read_config(folder: Path, problems: list[Problem]) -> dict[str, Any] | None
             )
         )
         return None
+    outside = _outside_problem(folder, CONFIG_FILE, CONFIG_FILE)
+    if outside is not None:
+        problems.append(outside)
+        return None
     try:
-        config = yaml.safe_load(path.read_text("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problems.append(
-            Problem(
-                f"is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}",
-                hint="check indentation and quotes; save the file as UTF-8.",
-            )
-        )
+        config = load_client_yaml(path)
+    except ClientYamlError as exc:
+        problems.append(Problem(exc.problem, hint=exc.hint))
         return None
     if not isinstance(config, dict):
         problems.append(
@@ -309,6 +331,62 @@ def _read_config(folder: Path, problems: list[Problem]) -> dict[str, Any] | None
     return config
 
 
+def _outside_problem(folder: Path, relative: str, where: str) -> Problem | None:
+    """A problem when ``folder/relative`` is absolute or resolves outside ``folder``."""
+    hint = (
+        "files of a client live inside its folder: copy the file into the client folder and "
+        "name it relative to it, e.g. file: orders.csv."
+    )
+    if Path(relative).is_absolute() or PureWindowsPath(relative).is_absolute():
+        return Problem(f"{where}: '{relative}' is an absolute path", hint=hint)
+    root = folder.resolve()
+    resolved = (folder / relative).resolve()
+    if resolved == root or not resolved.is_relative_to(root):
+        how = "through a symbolic link " if _has_symlink(folder, relative) else ""
+        return Problem(f"{where}: '{relative}' points {how}outside the client folder", hint=hint)
+    return None
+
+
+def _has_symlink(folder: Path, relative: str) -> bool:
+    current = folder
+    for part in Path(relative).parts:
+        current = current / part
+        if current.is_symlink():
+            return True
+    return False
+
+
+def _agreed_goals_file(folder: Path) -> Path | None:
+    """``goals.yaml`` of the folder when it is a regular file inside the folder, else None."""
+    path = folder / GOALS_FILE
+    if not path.is_file() or _outside_problem(folder, GOALS_FILE, GOALS_FILE) is not None:
+        return None
+    return path
+
+
+def _check_goals_file(folder: Path) -> list[Problem] | None:
+    """Problems of ``goals.yaml`` (None when the folder has none)."""
+    path = folder / GOALS_FILE
+    if not path.exists() and not path.is_symlink():
+        return None
+    outside = _outside_problem(folder, GOALS_FILE, GOALS_FILE)
+    if outside is not None:
+        return [outside]
+    if not path.is_file():
+        return [
+            Problem(
+                f"{GOALS_FILE} is not a regular file",
+                hint="remove it, or save the goals again from the workshop (notebook 01).",
+            )
+        ]
+    try:
+        raw = load_client_yaml(path)
+    except ClientYamlError as exc:
+        return [Problem(exc.problem, hint=exc.hint)]
+    goals = raw.get("goals") if isinstance(raw, dict) else raw
+    return _check_goals(goals)
+
+
 def _unknown(what: str, value: object, choices: tuple[str, ...] | list[str], hint: str) -> Problem:
     guess = did_you_mean(str(value), list(choices))
     also = f" (did you mean '{guess}'?)" if guess else ""
@@ -317,13 +395,18 @@ def _unknown(what: str, value: object, choices: tuple[str, ...] | list[str], hin
 
 def _check_config(config: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
-    if not config.get("name"):
-        problems.append(
-            Problem(
-                "missing 'name'",
-                hint="add name: {zh-TW: 公司名稱, en: Company name} to client.yml.",
+    for key in config:
+        if key not in CONFIG_KEYS:
+            guess = did_you_mean(str(key), CONFIG_KEYS)
+            also = f" (did you mean '{guess}'?)" if guess else ""
+            problems.append(
+                Problem(
+                    f"unknown setting '{key}'{also}; it is ignored",
+                    hint=f"client.yml settings are {list(CONFIG_KEYS)}.",
+                    severity="warning",
+                )
             )
-        )
+    problems.extend(_check_name(config.get("name")))
     models = _catalog_ids("business_models.yaml")
     model = config.get("business_model")
     if model is None:
@@ -361,7 +444,29 @@ def _check_config(config: dict[str, Any]) -> list[Problem]:
     language = config.get("language", "zh-TW")
     if language not in LANGUAGES:
         problems.append(_unknown("language", language, LANGUAGES, "set language: to zh-TW or en."))
+    currency = config.get("currency", "TWD")
+    if not (isinstance(currency, str) and re.fullmatch(r"[A-Za-z]{3}", currency)):
+        problems.append(
+            Problem(
+                f"currency must be a three-letter ISO 4217 code, got {currency!r}",
+                hint="write currency: TWD (or USD, JPY, …), not a symbol such as NT$.",
+            )
+        )
     stages = config.get("funnel_stages")
+    if isinstance(stages, list) and not all(isinstance(s, str) and s.strip() for s in stages):
+        problems.append(
+            Problem(
+                "funnel_stages must list stage names (text), in funnel order",
+                hint="write funnel_stages: [lead, qualified, proposal, won].",
+            )
+        )
+    elif isinstance(stages, list) and len(set(stages)) != len(stages):
+        problems.append(
+            Problem(
+                "funnel_stages lists a stage twice",
+                hint="each stage appears once, in funnel order.",
+            )
+        )
     if stages is not None and not isinstance(stages, list):
         problems.append(
             Problem(
@@ -370,6 +475,56 @@ def _check_config(config: dict[str, Any]) -> list[Problem]:
             )
         )
     problems.extend(_check_goals(config.get("goals")))
+    return problems
+
+
+def _check_name(name: object) -> list[Problem]:
+    hint = "write name: {zh-TW: 公司名稱, en: Company name} in client.yml."
+    if not name:
+        return [Problem("missing 'name'", hint=hint.replace("write", "add"))]
+    if isinstance(name, str):
+        return []
+    if not isinstance(name, dict):
+        return [Problem(f"name must be text or one text per language, got {name!r}", hint=hint)]
+    problems = []
+    for key, value in name.items():
+        if key not in LANGUAGES:
+            problems.append(_unknown("language in name", key, LANGUAGES, hint))
+        elif not isinstance(value, str | int | float) or isinstance(value, bool):
+            problems.append(Problem(f"name: {key}: must be text", hint=hint))
+    return problems
+
+
+def _check_goal_semantics(goal: dict[str, Any], who: str) -> list[Problem]:
+    """What the report checks when it builds a goal: known KPI, direction, numbers."""
+    from kpitools.catalog import list_kpis
+    from kpitools.goals.model import goal_from_dict
+
+    problems: list[Problem] = []
+    kpi = goal.get("kpi")
+    custom = isinstance(kpi, dict) or goal.get("kpi_definition") or goal.get("kpi_data_source")
+    if isinstance(kpi, str) and not custom:
+        ids = [k.id for k in list_kpis()]
+        if kpi not in ids:
+            guess = did_you_mean(kpi, ids)
+            also = f" (did you mean '{guess}'?)" if guess else ""
+            problems.append(
+                Problem(
+                    f"{who}: unknown KPI '{kpi}'{also}",
+                    hint="use a KPI id from `kpitools kpis`, or describe a custom metric with "
+                    "kpi: {name: …, definition: …}.",
+                )
+            )
+    # The report builds each goal with goal_from_dict; each field is tried on its own, so every
+    # problem of the goal is listed, not only the first.
+    for key in ("direction", *GOAL_NUMBERS):
+        if goal.get(key) is None:
+            continue
+        try:
+            goal_from_dict({"goal_id": goal.get("goal_id"), key: goal[key]})
+        except KpitoolsError as exc:
+            message, _, hint = str(exc).partition("\nHint: ")
+            problems.append(Problem(f"{who}: {message.split(': ', 1)[-1]}", hint=hint or None))
     return problems
 
 
@@ -402,6 +557,7 @@ def _check_goals(goals: object) -> list[Problem]:
                     hint="write targets as plain numbers (0.05 for 5%).",
                 )
             )
+        problems.extend(_check_goal_semantics(goal, who))
         for key in ("period", "baseline_period"):
             if goal.get(key) is None:
                 continue
@@ -418,7 +574,7 @@ def _check_goals(goals: object) -> list[Problem]:
 
 
 def _table_entries(config: dict[str, Any], folder: Path, problems: list[Problem]):
-    """Yield (table, entry) for every usable table entry; report unusable ones."""
+    """Yield (table, entry, resolved path) for every usable table entry; report unusable ones."""
     tables = config.get("tables")
     if tables is None:
         problems.append(
@@ -456,7 +612,12 @@ def _table_entries(config: dict[str, Any], folder: Path, problems: list[Problem]
 
 
 def _file_entry(name: str, entry: object, folder: Path, problems: list[Problem]):
-    """Yield (table, entry) when one file entry is usable; report it otherwise."""
+    """Yield (table, entry, resolved path) when one file entry is usable; report it otherwise.
+
+    The path must stay inside the client folder once every ``..`` and symlink is resolved;
+    a file outside it is refused before a single byte is read, so nothing of it can appear in
+    a message.
+    """
     if isinstance(entry, str):
         entry = {"file": entry}
     if not isinstance(entry, dict) or not entry.get("file"):
@@ -476,7 +637,21 @@ def _file_entry(name: str, entry: object, folder: Path, problems: list[Problem])
             )
         )
         return
-    path = folder / str(entry["file"])
+    outside = _outside_problem(folder, str(entry["file"]), f"tables: {name}")
+    if outside is not None:
+        problems.append(outside)
+        return
+    path = (folder / str(entry["file"])).resolve()
+    if path.exists() and not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file (a device, pipe or socket)"
+        problems.append(
+            Problem(
+                f"tables: {name}: '{entry['file']}' is {kind}, not a data file",
+                hint="file: names one exported table inside the client folder, "
+                "e.g. orders.csv or deals.xlsx.",
+            )
+        )
+        return
     if not path.is_file():
         files = sorted(p.name for p in folder.iterdir() if p.is_file())
         guess = did_you_mean(str(entry["file"]), files)
@@ -498,6 +673,9 @@ def _file_entry(name: str, entry: object, folder: Path, problems: list[Problem])
     try:
         check_date_format(entry.get("date_format"))
         check_decimal(entry.get("decimal"))
+        preset = get_preset(str(entry["preset"]), name) if entry.get("preset") else None
+        given = {k: entry[k] for k in SHAPE_OPTIONS if k in entry}
+        Shape.from_options(given, name, preset.policies if preset else {})
     except KpitoolsError as exc:
         message, _, hint = str(exc).partition("\nHint: ")
         problems.append(Problem(f"tables: {name}: {message}", hint=hint or None))
@@ -511,4 +689,4 @@ def _file_entry(name: str, entry: object, folder: Path, problems: list[Problem])
             )
         )
         return
-    yield name, entry
+    yield name, entry, path

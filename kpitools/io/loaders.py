@@ -19,15 +19,19 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from kpitools._errors import DataValidationError, KpitoolsError, Problem, did_you_mean
+from kpitools.io import _order_policies as policies
+from kpitools.io._ga4 import TablePicker
 from kpitools.io._parse import normalize_header
 from kpitools.io._presets import Preset, get_preset, presets_for
 from kpitools.io._read import RawTable, ReadError, read_raw
+from kpitools.io._shapes import LINE_VALUE, Shape, combine_rows
 from kpitools.schemas._contract import TableSpec, table_spec
 from kpitools.schemas._validate import ValueOptions, check, coerce, complete
 
@@ -48,6 +52,8 @@ __all__ = [
 
 #: A header counts as a "did you mean" suggestion when this similar to a column's spelling.
 SUGGESTION_CUTOFF = 0.6
+#: A lone header like "1 1 19970101 1 11.77": a whitespace-separated file read as one column.
+_WORDS_AND_BLANKS = re.compile(r"\S[ \t]+\S")
 #: A preset is suggested when at least this many of its headers are in the file.
 PRESET_SUGGESTION_MIN_HEADERS = 3
 #: Amounts are in this currency unless the caller or client.yml says otherwise.
@@ -68,6 +74,7 @@ def load_table(
     date_format: str = "auto",
     decimal: str = "auto",
     currency: str | None = None,
+    **options: object,
 ) -> pd.DataFrame:
     """Load ``source`` as the canonical table ``name`` (see ``kpitools/schemas/tables.yaml``).
 
@@ -102,6 +109,10 @@ def load_table(
         Currency of the file's amounts (ISO code). Left out, amounts must be Taiwan dollars
         (``NT$``, ``元`` or unmarked) and a bare ``$`` is refused; ``currency="TWD"`` also reads
         a bare ``$`` as NT$. Values marked with another currency are always refused.
+    **options
+        Shapes and policies of real exports, as in client.yml: ``refunds``, ``guests``,
+        ``returns``, ``line_items``, ``stages``, ``report_table``, ``delimiter``, ``names``,
+        ``order_ids`` (see :mod:`kpitools.io._shapes` and the README).
 
     Returns
     -------
@@ -137,6 +148,7 @@ def load_table(
         date_format=date_format,
         decimal=decimal,
         currency=currency,
+        options=options,
     )
     if frame is None or any(p.severity == "error" for p in problems):
         raise DataValidationError({label: problems})
@@ -165,6 +177,7 @@ def _load(
     decimal: str = "auto",
     currency: str | None = None,
     client_currency: str | None = None,
+    options: Mapping[str, object] | None = None,
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Load without raising for data problems: ``(frame or None, problems)``.
 
@@ -175,7 +188,7 @@ def _load(
     """
     spec = table_spec(name)
     expected = str(client_currency or currency or DEFAULT_CURRENCY).upper()
-    options = ValueOptions(
+    values = ValueOptions(
         date_format=date_format,
         decimal=decimal,
         currency=expected,
@@ -196,8 +209,12 @@ def _load(
             f"columns must map export headers to canonical columns, got {type(columns).__name__}.\n"
             "Hint: pass a dict such as columns={'客戶': 'customer_id'}."
         )
+    shape = Shape.from_options(options, name, chosen.policies if chosen else {})
     known = set(spec.header_index) | set(chosen.header_index if chosen else ())
     known |= {normalize_header(k) for k in (columns or {})}
+    tables = None
+    if chosen is not None and chosen.ga4_tables:
+        tables = TablePicker(_fits(spec, chosen, dict(columns or {})), shape.report_table)
     try:
         raw = read_raw(
             source,
@@ -207,10 +224,25 @@ def _load(
             known_headers=known,
             skip_comment_rows=bool(chosen and chosen.skip_comment_rows),
             stop_at_blank_row=bool(chosen and chosen.stop_at_blank_row),
+            delimiter=shape.delimiter,
+            names=shape.names,
+            tables=tables,
         )
     except ReadError as exc:
         return None, [exc.problem]
-    return _to_canonical(raw, spec, chosen, dict(columns or {}), today, options)
+    return _to_canonical(raw, spec, chosen, dict(columns or {}), today, shape, values)
+
+
+def _fits(spec: TableSpec, preset: Preset, user_columns: dict[str, str | None]):
+    """For a GA4 table's headers: the required canonical columns it lacks."""
+    index = {**spec.header_index, **preset.header_index}
+    index.update({normalize_header(k): v for k, v in user_columns.items() if v})
+
+    def missing(headers: list[str]) -> list[str]:
+        found = {index.get(normalize_header(h)) for h in headers}
+        return [c for c in spec.required if c not in found]
+
+    return missing
 
 
 def _to_canonical(
@@ -219,27 +251,68 @@ def _to_canonical(
     preset: Preset | None,
     user_columns: dict[str, str | None],
     today: dt.date | None,
-    options: ValueOptions | None = None,
+    shape: Shape | None = None,
+    values: ValueOptions | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
+    shape = shape or Shape.from_options(None, spec.name, preset.policies if preset else {})
     problems = list(raw.problems)
     renamed, mapping_problems, unmapped = _rename(raw.frame, spec, preset, user_columns)
     problems.extend(mapping_problems)
+    renamed, found = shape.attach_raw_columns(renamed, raw.frame)
+    problems.extend(found)
     rows = raw.rows
+    renamed = shape.generate_order_ids(renamed, rows)
     if preset is not None:
         renamed = preset.derive_columns(renamed)
+    renamed, found = shape.derive_outcome(renamed, rows, preset.stages if preset else {})
+    problems.extend(found)
+    if preset is not None:
         drop = preset.rows_to_drop(renamed)
         if drop.any():
             renamed = renamed.loc[~drop].reset_index(drop=True)
             rows = rows[~drop]
-    missing = [c for c in spec.required if c not in renamed.columns]
+    derived_amount = bool(shape.line_items.get("unit_price"))
+    missing = [
+        c
+        for c in spec.required
+        if c not in renamed.columns and not (c == "amount" and derived_amount)
+    ]
     headers = [str(h) for h in raw.frame.columns]
-    problems.extend(_missing_column(c, spec, headers, unmapped, preset) for c in missing)
+    if missing and len(headers) == 1 and _WORDS_AND_BLANKS.search(headers[0]):
+        problems.append(_one_blank_separated_column(headers[0], spec))
+    else:
+        problems.extend(_missing_column(c, spec, headers, unmapped, preset) for c in missing)
 
-    typed, parse_problems = coerce(renamed, spec, rows, options)
+    typed, parse_problems = coerce(renamed, spec, rows, values)
     problems.extend(parse_problems)
-    if preset is not None:
-        typed, rows = preset.combine_line_items(typed, rows)
+    if preset is not None and preset.lowercase:
+        lower = [c for c in preset.lowercase if c in typed.columns]
+        typed = typed.assign(**{c: typed[c].str.lower() for c in lower})
+    typed, found = shape.line_values(typed)
+    problems.extend(found)
+    if spec.name == "orders":
+        typed, rows, found = policies.net_returns(shape, typed, rows)
+        problems.extend(found)
+    key = shape.line_items_key(preset.line_items_key if preset else None)
+    if key is not None:
+        sums = (*(preset.line_items_sum if preset else ()), "quantity", LINE_VALUE)
+        typed, rows = combine_rows(typed, rows, key, tuple(dict.fromkeys(sums)))
+    amount_is_users = any(v == "amount" for v in user_columns.values())
+    net_subtotal = bool(preset and preset.subtotal_is_net and not amount_is_users)
+    if derived_amount or net_subtotal:
+        typed, found = shape.amounts_from_lines(typed, subtotal_is_net=net_subtotal)
+        problems.extend(found)
+    if spec.name == "orders":
+        typed, rows, found = policies.apply_returns(shape, typed, rows)
+        problems.extend(found)
+        typed, rows, found = policies.apply_refunds(shape, typed, rows)
+        problems.extend(found)
+        problems.extend(policies.tax_inclusive(shape, typed, rows))
+        typed, found = policies.apply_guests(shape, typed, rows)
+        problems.extend(found)
     present = set(typed.columns)
+    if spec.name == "orders":  # empty customers are reported by the guests policy above
+        present.discard("customer_id")
     frame = complete(typed, spec)
     problems.extend(check(frame, spec, rows, present, today=today, reported=parse_problems))
     if frame.empty and not missing:
@@ -371,7 +444,21 @@ def _missing_column(
             f"header to it in client.yml (tables: {spec.name}: columns: "
             f"{{<header>: {column}}}){or_preset}."
         )
+    if column == "order_id" and spec.name == "orders":
+        hint = hint[:-1] + "; or, when each row is one order, set order_ids: generate."
     return Problem(message, hint=hint)
+
+
+def _one_blank_separated_column(header: str, spec: TableSpec) -> Problem:
+    """A file read as one column whose header is several words: likely whitespace-separated."""
+    required = ", ".join(spec.required)
+    return Problem(
+        f"the file has one column, '{header[:60]}': its values look separated by spaces, not "
+        "by commas or tabs",
+        hint=f"set delimiter: whitespace in client.yml (tables: {spec.name}:), with names: "
+        f"[{required}] (null for a column to skip) when the file has no header row"
+        + ("; order_ids: generate when it has no order number." if spec.name == "orders" else "."),
+    )
 
 
 def _suggest_preset(headers: list[str], table: str) -> str | None:
@@ -399,6 +486,7 @@ def _table_loader(name: str, summary: str):
         date_format: str = "auto",
         decimal: str = "auto",
         currency: str | None = None,
+        **options: object,
     ) -> pd.DataFrame:
         return load_table(
             name,
@@ -411,6 +499,7 @@ def _table_loader(name: str, summary: str):
             date_format=date_format,
             decimal=decimal,
             currency=currency,
+            **options,
         )
 
     spec = table_spec(name)

@@ -20,6 +20,10 @@ Shopify's vocabulary, adapted to our columns (kpi-definitions.md §2):
     column, so this also equals ``gross_less_discounts`` unless the table carries ``tax``,
     ``shipping`` or ``duties`` columns (Shopify's pre-2023 AOV numerator).
 
+Guests: orders with an empty ``customer_id`` (loaded with ``guests: exclude_from_customer_kpis``)
+count in revenue, AOV and margin but not in the customer KPIs (repeat purchase rate, orders per
+customer, new customers, new vs returning, customer summary).
+
 Period convention: revenue and orders are flows, summed over orders whose ``order_date`` falls in
 ``[period.start, period.end)``; ``period=None`` means all data. "First-ever order" always looks at
 the whole table, not only the period.
@@ -96,8 +100,15 @@ def _sales(t: ir.Table, basis: str) -> ir.NumericValue:
     return value + _optional(t, "tax") + _optional(t, "shipping") + _optional(t, "duties")
 
 
+def _customers(t: ir.Table) -> ir.Table:
+    """Orders with a known customer: guest orders (``customer_id`` empty, loaded with
+    ``guests: exclude_from_customer_kpis``) count in revenue but not in customer KPIs."""
+    return t.filter(t.customer_id.notnull())
+
+
 def _first_orders(t: ir.Table) -> ir.Table:
     """One row per customer with the date of the first order in the whole table."""
+    t = _customers(t)
     return t.group_by("customer_id").aggregate(first_order_date=t.order_date.min())
 
 
@@ -253,7 +264,7 @@ def repeat_purchase_rate(
     """
     _choice("history", history, _REPEAT_HISTORY)
     p = as_period(period)
-    t = _orders(orders)
+    t = _customers(_orders(orders))
     if history == "period" or p is None:
         inside = in_period(t, "order_date", p)
         per = inside.group_by("customer_id").aggregate(n_orders=inside.count())
@@ -279,7 +290,7 @@ def orders_per_customer(orders: TableLike, period: str | Period | None = None) -
     -----
     Source: standard purchase-frequency definition (orders ÷ unique customers).
     """
-    t = in_period(_orders(orders), "order_date", as_period(period))
+    t = _customers(in_period(_orders(orders), "order_date", as_period(period)))
     return scalar(t.count() / t.customer_id.nunique().nullif(0))
 
 
@@ -328,7 +339,7 @@ def new_vs_returning_revenue(
     Source: Shopify "first-time vs returning customer sales", at customer level.
     """
     p = as_period(period)
-    t = _orders(orders)
+    t = _customers(_orders(orders))
     # One pass, no join: per customer, the first-ever order date and the period's totals.
     t = t.mutate(_sales=_sales(t, basis))
     if p is None:
@@ -431,7 +442,7 @@ def customer_summary(
     all orders (lifetimes' ``frequency`` counts repeat orders only, i.e. ours minus one).
     """
     p = as_period(period)
-    t = in_period(_orders(orders), "order_date", p)
+    t = _customers(in_period(_orders(orders), "order_date", p))
     g = t.mutate(sales=_sales(t, basis))
     per = g.group_by("customer_id").aggregate(
         orders=g.count(),

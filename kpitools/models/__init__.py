@@ -1,7 +1,7 @@
 """Predictive customer models: BG/NBD, Gamma-Gamma, CLV and shifted-beta-geometric retention.
 
 Implemented on NumPy/SciPy (no lifetimes or PyMC) and checked against the published
-Fader–Hardie results in ``../shared/reference/clv_anchors.csv``.
+Fader–Hardie results in ``tests/data/reference/clv_anchors.csv``.
 
 Typical use on a repeat-purchase business::
 

@@ -90,16 +90,17 @@ def _occasions(orders: TableLike, end: pd.Timestamp, time_unit: str) -> ir.Table
     bad = scalar(
         (t.amount < 0).cast("int64").sum()
         + t.amount.isnull().cast("int64").sum()
-        + t.customer_id.isnull().cast("int64").sum()
         + t.order_date.isnull().cast("int64").sum()
     )
     if bad and bad > 0:
         raise ModelFitError(
-            f"orders: {int(bad)} row(s) with a negative or missing amount, customer_id or "
-            "order_date; a purchase summary cannot use them.\n"
+            f"orders: {int(bad)} row(s) with a negative or missing amount or order_date; a "
+            "purchase summary cannot use them.\n"
             "Hint: load orders with kpitools.load_orders(...), which validates these columns, "
             "or drop refunds and blank rows first."
         )
+    # Guest orders (empty customer_id, guests: exclude_from_customer_kpis) have no customer.
+    t = t.filter(t.customer_id.notnull())
     day = t.order_date.cast("timestamp").date()
     t = t.filter(day <= ibis.date(end.date()))
     unit = _unit_index(t.order_date.cast("timestamp").date(), time_unit)
@@ -166,9 +167,16 @@ def rfm_summary(
         monetary_value`` (+ holdout columns with ``calibration_end``). Amounts in the orders'
         currency; times in ``time_unit`` ÷ ``time_scaler``.
 
+    Raises
+    ------
+    ModelFitError
+        When no order with a customer falls in the window (an empty summary fits no model), or
+        an amount or date is negative or missing.
+
     Notes
     -----
     Zero policy: customers without repeat purchases get ``recency = 0`` and ``monetary_value = 0``.
+    Orders with an empty ``customer_id`` (guests) are left out.
     Source: Fader, Hardie & Lee (2005), Marketing Science 24(2), sec. 2 and 7.
 
     Examples
@@ -218,6 +226,13 @@ def rfm_summary(
         columns += ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
     result = to_pandas(calib.select(columns).order_by("customer_id"))
     result = result.reset_index(drop=True)
+    if result.empty:
+        raise ModelFitError(
+            f"orders: no order with a customer on or before {summary_end.date()}, so there is "
+            "no customer to summarise.\n"
+            "Hint: check observation_end / calibration_end against the order dates, and that "
+            "the orders have customer ids (guest orders are left out)."
+        )
     for col in ("frequency", "frequency_holdout"):
         if col in result:
             result[col] = result[col].astype("int64")

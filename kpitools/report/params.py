@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kpitools._errors import KpitoolsError, did_you_mean
+from kpitools._errors import ArgumentError, KpitoolsError, did_you_mean
 
 __all__ = ["TemplateParameter", "template_parameters", "validate_parameters"]
 
@@ -51,9 +51,10 @@ def template_parameters(template: str | os.PathLike[str]) -> dict[str, TemplateP
 
     path = Path(template)
     if not path.is_file():
-        raise KpitoolsError(
-            f"Template {path} not found.\nHint: run `kpitools templates` to list the templates."
+        raise ArgumentError(
+            f"Template {path} not found. Hint: run `kpitools templates` to list the templates."
         )
+    _check_notebook(path)
     raw = _inspect(path, papermill)
     if not raw:
         raise KpitoolsError(
@@ -76,6 +77,21 @@ def template_parameters(template: str | os.PathLike[str]) -> dict[str, TemplateP
         if name not in params:
             params[name] = TemplateParameter(name, annotation, default, "")
     return params
+
+
+def _check_notebook(path: Path) -> None:
+    """Refuse a file that is not a Jupyter notebook, without quoting any of its content."""
+    import nbformat
+
+    try:
+        nbformat.read(os.fspath(path), as_version=4)
+    except (ValueError, KeyError, TypeError, AttributeError, nbformat.ValidationError) as exc:
+        why = ("its text is not notebook JSON" if isinstance(exc, ValueError)
+               else "its JSON is not a notebook's")
+        raise ArgumentError(
+            f"Template {path} is not a Jupyter notebook ({why}). Hint: --template takes an "
+            ".ipynb file; run `kpitools templates` to list the templates."
+        ) from None
 
 
 def _assignments(path: Path) -> list[tuple[str, str, str]]:

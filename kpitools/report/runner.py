@@ -7,12 +7,17 @@ Layout of the output folder (``out``, default ``reports/``)::
       <client-slug>/<quarter>/         one finished report, moved into place only when complete
         report.ipynb  report.html  metrics.json  [report.pdf]
       _failed/<client-slug>/<quarter>/ a failed run: the partly executed notebook + error.txt
-      _staging/                        work folders of runs in progress (removed afterwards)
+      _staging/                        work folders of runs in progress (removed afterwards;
+                                       those of a killed batch are removed by the next run)
 
 Runs execute in separate processes (papermill is process-safe; changing ``cwd`` from threads is
 not), each with its own staging folder inside ``out`` so the final :func:`os.replace` calls stay
 on one file system and are atomic. A failing run never stops the others and never touches the
 good report of the same client and quarter.
+
+The index is rewritten after every finished run, and every worker exits (stopping its kernel)
+as soon as the batch process is gone, so a batch killed with SIGKILL leaves a correct index and
+no process behind.
 """
 
 from __future__ import annotations
@@ -24,14 +29,15 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kpitools._errors import KpitoolsError, PeriodError
+from kpitools._errors import ArgumentError, KpitoolsError, PeriodError
+from kpitools._process import watch_parent
 from kpitools.periods import parse_period
 from kpitools.report.export import (
     LANGS,
@@ -55,8 +61,11 @@ __all__ = [
     "summary_table",
 ]
 
+#: Longest client folder name used as a report folder name; staging folders add a few dozen
+#: characters and most file systems stop at 255.
+MAX_SLUG_LENGTH = 64
 #: Client folder names usable as report folder names (no dots, slashes or upper case).
-SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+SLUG_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9_-]{{0,{MAX_SLUG_LENGTH - 1}}}$")
 #: Templates shipped with the repository (``templates/`` beside the package).
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 DEFAULT_TEMPLATE = "quarterly_report.ipynb"
@@ -124,8 +133,14 @@ def client_slug(client_dir: str | os.PathLike[str]) -> str:
     'cloudledger'
     """
     name = Path(client_dir).name
+    if len(name) > MAX_SLUG_LENGTH:
+        raise ArgumentError(
+            f"Client folder name {name[:20]!r}… is {len(name)} characters long; report folder "
+            f"names have at most {MAX_SLUG_LENGTH}.\nHint: rename the folder to a short slug, "
+            "e.g. 'acme-tea'."
+        )
     if not SLUG_PATTERN.match(name):
-        raise KpitoolsError(
+        raise ArgumentError(
             f"Client folder {os.fspath(client_dir)!r}: its name {name!r} cannot be used as a "
             "report folder name (expected lower-case letters, digits, '-' or '_', starting "
             "with a letter or digit).\nHint: rename the folder, e.g. 'acme-tea', and point to "
@@ -138,11 +153,11 @@ def _canonical_quarter(quarter: str) -> str:
     try:
         period = parse_period(str(quarter))
     except PeriodError:
-        raise KpitoolsError(
+        raise ArgumentError(
             f"Cannot read quarter {quarter!r}.\nHint: write quarters like 2024Q3."
         ) from None
     if period.freq != "Q":
-        raise KpitoolsError(
+        raise ArgumentError(
             f"{quarter!r} is not a quarter (reports are quarterly).\nHint: write it like 2024Q3."
         )
     return period.label
@@ -153,11 +168,11 @@ def _client_language(client_dir: Path) -> str:
 
     A broken client.yml is not reported here: the run itself fails on it, alone.
     """
-    import yaml
+    from kpitools.io._yaml import load_client_yaml
 
     try:
-        config = yaml.safe_load((client_dir / "client.yml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        config = load_client_yaml(client_dir / "client.yml")
+    except (OSError, KpitoolsError):
         return LANGS[0]
     language = config.get("language") if isinstance(config, dict) else None
     return language if language in LANGS else LANGS[0]
@@ -225,7 +240,8 @@ def run_reports(
     if pdf and chromium is None:
         raise KpitoolsError(chromium_missing_message())
 
-    out_dir = Path(out).resolve()
+    out_dir = _writable_out(out)
+    _remove_stale_staging(out_dir / STAGING_DIR)
     results: dict[tuple[str, str], RunResult] = {}
     jobs: list[_Job] = []
     for slug, path in clients:
@@ -239,12 +255,13 @@ def run_reports(
             jobs.append(_Job(os.fspath(path), slug, quarter, client_lang, os.fspath(out_dir),
                              os.fspath(template_path.resolve()), extra, pdf, chromium, timeout))
 
-    for result in _execute(jobs, workers, progress):
-        results[result.client, result.quarter] = result
-    _remove_empty(out_dir / STAGING_DIR)
-
     from kpitools.report.index import build_index
 
+    # The index is rewritten after every finished run, so a batch stopped half-way (even by
+    # SIGKILL) leaves an index that lists exactly the reports on disk.
+    for result in _execute(jobs, workers, progress, lambda _: build_index(out_dir)):
+        results[result.client, result.quarter] = result
+    _remove_empty(out_dir / STAGING_DIR)
     build_index(out_dir)
     ordered = [results[slug, q] for slug, _ in clients for q in quarter_labels]
     if progress:
@@ -272,7 +289,7 @@ def _checked_clients(client_dirs: Iterable[str | os.PathLike[str]]) -> list[tupl
         else:
             clients[slug] = path
     if problems:
-        raise KpitoolsError(
+        raise ArgumentError(
             "\n".join(problems) + "\nHint: pass client folders (holding client.yml) with "
             "lower-case names such as 'acme-tea'; `kpitools new-client` creates one."
         )
@@ -281,7 +298,41 @@ def _checked_clients(client_dirs: Iterable[str | os.PathLike[str]]) -> list[tupl
     return list(clients.items())
 
 
-def _execute(jobs: list[_Job], workers: int, progress: bool) -> list[RunResult]:
+def _writable_out(out: str | os.PathLike[str]) -> Path:
+    """``out`` resolved and created, or an ArgumentError when reports cannot be written there."""
+    out_dir = Path(out).resolve()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".kpitools-probe-"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ArgumentError(
+            f"Cannot write reports to {os.fspath(out)!r} ({reason}). Hint: pass --out a "
+            "folder you may write to, e.g. --out reports."
+        ) from None
+    return out_dir
+
+
+def _remove_stale_staging(staging_root: Path) -> None:
+    """Remove work folders left by runs that were killed (their process no longer exists).
+
+    Each work folder starts with the id of the process writing it (``<pid>-<slug>-<quarter>-``);
+    folders of a batch still running elsewhere are left alone.
+    """
+    import psutil
+
+    if not staging_root.is_dir():
+        return
+    for folder in staging_root.iterdir():
+        pid, _, _ = folder.name.partition("-")
+        if pid.isdigit() and psutil.pid_exists(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _execute(jobs: list[_Job], workers: int, progress: bool,
+             after_each: Callable[[RunResult], None] | None = None) -> list[RunResult]:
     if not jobs:
         return []
     bar, task = _progress_bar(len(jobs)) if progress else (None, None)
@@ -289,6 +340,8 @@ def _execute(jobs: list[_Job], workers: int, progress: bool) -> list[RunResult]:
 
     def advance(result: RunResult) -> None:
         done.append(result)
+        if after_each is not None:
+            after_each(result)
         if bar is not None:
             bar.update(task, advance=1, description=f"{result.client} {result.quarter}")
 
@@ -300,8 +353,11 @@ def _execute(jobs: list[_Job], workers: int, progress: bool) -> list[RunResult]:
             # spawn: a clean interpreter per worker; forking a process that runs a progress
             # thread (and maybe a kernel client) can deadlock on locks held by those threads.
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                                     mp_context=context) as pool:
+            # Each worker watches this process and exits (stopping its kernel) when it is gone,
+            # so a killed batch leaves no worker writing reports nobody waits for.
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                                     initializer=watch_parent,
+                                     initargs=(os.getpid(),)) as pool:
                 futures = {pool.submit(_run_job, job): job for job in jobs}
                 for future in as_completed(futures):
                     job = futures[future]
@@ -334,7 +390,8 @@ def _run_job(job: _Job) -> RunResult:
     out = Path(job.out)
     staging_root = out / STAGING_DIR
     staging_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{job.slug}-{job.quarter}-", dir=staging_root))
+    staging = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-{job.slug}-{job.quarter}-",
+                                    dir=staging_root))
     notebook = staging / "report.ipynb"
     try:
         import papermill

@@ -19,9 +19,9 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from kpitools._errors import KpitoolsError, did_you_mean
+from kpitools._errors import ArgumentError, KpitoolsError, did_you_mean
 from kpitools.report.export import LANGS, atomic_write, check_lang
-from kpitools.report.runner import SLUG_PATTERN, TEMPLATES_DIR
+from kpitools.report.runner import MAX_SLUG_LENGTH, SLUG_PATTERN, TEMPLATES_DIR
 
 __all__ = ["STARTER_DIR", "new_client"]
 
@@ -62,9 +62,13 @@ def new_client(
     not at all: it is built beside its destination and renamed into place.
     """
     if not SLUG_PATTERN.match(slug):
-        raise KpitoolsError(
-            f"Client slug {slug!r} is not allowed: use lower-case letters, digits, '-' or '_', "
-            "starting with a letter or digit.\nHint: e.g. 'acme-tea' or 'cloudledger'."
+        shown = repr(slug)
+        if len(slug) > MAX_SLUG_LENGTH:
+            shown = f"{slug[:20]!r}… ({len(slug)} characters)"
+        raise ArgumentError(
+            f"Client slug {shown} is not allowed: use at most {MAX_SLUG_LENGTH} lower-case "
+            "letters, digits, '-' or '_', starting with a letter or digit.\nHint: e.g. "
+            "'acme-tea' or 'cloudledger'."
         )
     check_lang(lang)
     if not name or not name.strip():

@@ -52,6 +52,17 @@ def _w(group: str, key: str, lang: str, **values: Any) -> str:
     return _words()[group][key][lang].format(**values)
 
 
+def _error_reason(exc: Exception) -> str:
+    """An error as one line for a report: its heading, every listed cause and the hint."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    causes = [line.removeprefix("- ") for line in lines[1:] if line.startswith("- ")]
+    hints = [line for line in lines[1:] if line.startswith("Hint:")]
+    text = lines[0] + (": " + "; ".join(causes) if causes else "")
+    return " ".join([text.rstrip(".") + ".", *hints])
+
+
 def _figure_html(fig: Any) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
@@ -326,7 +337,7 @@ class QuarterReport:
                                                horizon_months=CLV_HORIZON_MONTHS, lang=self.lang)
         except KpitoolsError as exc:
             section.paragraphs.append(_w("text", "clv_model_failed", self.lang,
-                                         reason=str(exc).splitlines()[0]))
+                                         reason=_error_reason(exc)))
             return section
         tiers = ranked.groupby(["tier", "tier_label"], sort=False).agg(
             customers=("clv", "size"), share=("clv_share", "sum"), average=("clv", "mean"))
