@@ -194,6 +194,7 @@ def read_dates(values: pd.Series, date_format: str = "auto") -> ParsedDates:
 
     result = pd.Series(pd.NaT, index=index, dtype=_DATE_DTYPE)
     findings: list[Finding] = []
+    early_roc = pd.Series(False, index=index)  # ROC readings before ROC_MIN_YEAR, kept
     obj = values.astype(object)
     present = obj.notna()
 
@@ -240,10 +241,7 @@ def read_dates(values: pd.Series, date_format: str = "auto") -> ParsedDates:
         result[ymd.index] = _dates_from_parts(ymd)
         todo[ymd.index] = False
         if roc:
-            early = pd.Series(False, index=index)
-            early[ymd.index] = year < ROC_MIN_YEAR
-            if early.any():
-                findings.append(_early_roc(early))
+            early_roc[ymd.index] = year < ROC_MIN_YEAR
 
     order: str | None = None
     fitting: tuple[str, ...] = ()
@@ -257,10 +255,7 @@ def read_dates(values: pd.Series, date_format: str = "auto") -> ParsedDates:
         else:
             order, fitting, finding = date_format, (date_format,), None
             if order == "roc":
-                early = pd.Series(False, index=index)
-                early[readings["roc"].index] = readings["roc"] < pd.Timestamp(ROC_MIN_YEAR, 1, 1)
-                if early.any():
-                    finding = _early_roc(early)
+                early_roc[parts.index] = readings["roc"] < pd.Timestamp(ROC_MIN_YEAR, 1, 1)
         if finding is not None:
             findings.append(finding)
         used = order or (fitting[0] if fitting else None)
@@ -275,6 +270,8 @@ def read_dates(values: pd.Series, date_format: str = "auto") -> ParsedDates:
         parsed = pd.to_datetime(text[named], format="mixed", errors="coerce")
         result[named] = _to_ns(parsed)
 
+    if early_roc.any():
+        findings.append(_early_roc(early_roc))
     bad = present & result.isna() & (is_stamp | is_num | text.notna())
     for finding in findings:
         bad &= ~finding.cells
