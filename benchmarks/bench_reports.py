@@ -1,13 +1,17 @@
-"""Benchmark the report batch: one report's wall time and the 2-worker speed-up.
+"""Benchmark the report batch: CPU per report, and the 2-worker speed-up.
 
-Targets (issue 7): one report after warm-up < 10 s; a batch with 2 workers at least 1.5× faster
-than the same batch run serially.
+Targets (issue 13): one report costs at most 5 s of CPU in total (runner + kernel); a batch of
+the 3 sample clients × 2 quarters with 2 workers is at least 1.6× faster than serially.
 
     .venv/bin/python benchmarks/bench_reports.py                 # sample clients, 2024Q3+2024Q4
     .venv/bin/python benchmarks/bench_reports.py --write         # also update results/reports.md
 
-Every run uses ``force=True`` in a fresh temporary output folder, so nothing is skipped and
-nothing in the repository is touched (except results/reports.md with --write).
+A single report is run the way an analyst runs it: ``run_reports`` in a fresh Python process
+(imports, kernel start and stop included); its CPU time is that process's plus its kernel's.
+The batches run in this process after a warm-up. Every run uses ``force=True`` in a fresh
+temporary output folder, so nothing is skipped and nothing in the repository is touched (except
+results/reports.md with --write). The load average is written down at each step: on a shared
+machine the wall-time speed-up needs a free second core, CPU time does not.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,8 +32,8 @@ sys.path.insert(0, str(REPO))
 
 from kpitools.report.runner import run_reports  # noqa: E402
 
-SINGLE_TARGET_SECONDS = 10.0
-SPEEDUP_TARGET = 1.5
+SINGLE_CPU_TARGET_SECONDS = 5.0
+SPEEDUP_TARGET = 1.6
 RESULTS = REPO / "benchmarks" / "results" / "reports.md"
 
 
@@ -52,6 +57,23 @@ def _timed(clients: list[Path], quarters: list[str], workers: int, out: Path,
     return seconds
 
 
+def _fresh_single(client: Path, quarter: str, out: Path) -> tuple[float, float]:
+    """One report by ``run_reports`` in a new interpreter: (wall seconds, CPU seconds)."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+            "from kpitools.report.runner import run_reports; "
+            "r = run_reports([sys.argv[2]], [sys.argv[3]], out=sys.argv[4], workers=1, "
+            "force=True, progress=False); sys.exit(r[0].status != 'ok')")
+    before = os.times()
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(REPO), str(client), quarter, str(out)],
+                   check=True)
+    wall = time.perf_counter() - started
+    after = os.times()
+    cpu = (after.children_user - before.children_user
+           + after.children_system - before.children_system)
+    return wall, cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", nargs="*", type=Path,
@@ -63,44 +85,59 @@ def main() -> None:
     args = parser.parse_args()
     clients, quarters = args.clients, args.quarters
 
+    loads = {"start": os.getloadavg()}
     with tempfile.TemporaryDirectory(prefix="kpitools-bench-") as tmp:
         out = Path(tmp)
-        one = [clients[0]], [quarters[-1]]
-        _timed(*one, workers=1, out=out / "warm")  # kernel, imports, font cache
-        cpus: list[float] = []
-        singles = [_timed(*one, workers=1, out=out / f"single{i}", cpu=cpus)
-                   for i in range(args.repeat)]
+        singles: dict[str, list[tuple[float, float]]] = {}
+        for _ in range(args.repeat):
+            for client in clients:
+                singles.setdefault(client.name, []).append(
+                    _fresh_single(client, quarters[-1], out / f"single-{client.name}"))
+        loads["singles done"] = os.getloadavg()
+        _timed(clients[:1], quarters[-1:], workers=1, out=out / "warm")
         serial_cpu: list[float] = []
         serial = _timed(clients, quarters, workers=1, out=out / "serial", cpu=serial_cpu)
-        parallel = _timed(clients, quarters, workers=2, out=out / "parallel")
+        loads["serial done"] = os.getloadavg()
+        parallel_cpu: list[float] = []
+        parallel = _timed(clients, quarters, workers=2, out=out / "parallel", cpu=parallel_cpu)
+        loads["parallel done"] = os.getloadavg()
 
-    single = statistics.median(singles)
     speedup = serial / parallel
     n_runs = len(clients) * len(quarters)
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    best = {name: min(runs, key=lambda r: r[1]) for name, runs in singles.items()}
+    mean_cpu = statistics.mean(cpu for _, cpu in best.values())
+    load_text = "; ".join(f"{k} {a:.1f} / {b:.1f} / {c:.1f}" for k, (a, b, c) in loads.items())
     lines = [
         "# Report batch benchmark",
         "",
         f"Run {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} on {platform.node() or 'host'}: "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load average at the end "
-        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min).",
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}.",
+        f"Load average (1 / 5 / 15 min): {load_text}.",
         f"Template templates/quarterly_report.ipynb; clients "
         f"{', '.join(c.name for c in clients)}; quarters {', '.join(quarters)}.",
         "",
         "| measure | result | target | met |",
         "|---|---|---|---|",
-        f"| one report after warm-up ({clients[0].name} {quarters[-1]}, median of "
-        f"{args.repeat}) | {single:.1f} s | < {SINGLE_TARGET_SECONDS:g} s | "
-        f"{'yes' if single < SINGLE_TARGET_SECONDS else 'no'} |",
-        f"| batch of {n_runs} reports, serial (1 worker) | {serial:.1f} s | | |",
-        f"| batch of {n_runs} reports, 2 workers | {parallel:.1f} s | | |",
-        f"| speed-up 2 workers vs serial | {speedup:.2f}× | ≥ {SPEEDUP_TARGET:g}× | "
+        *[f"| one report, fresh process: {name} {quarters[-1]} (least CPU of {args.repeat}) | "
+          f"{cpu:.1f} s CPU ({wall:.1f} s wall) | ≤ {SINGLE_CPU_TARGET_SECONDS:g} s CPU | "
+          f"{'yes' if cpu <= SINGLE_CPU_TARGET_SECONDS else 'no'} |"
+          for name, (wall, cpu) in best.items()],
+        f"| one report, mean of the clients above | {mean_cpu:.1f} s CPU | "
+        f"≤ {SINGLE_CPU_TARGET_SECONDS:g} s CPU | "
+        f"{'yes' if mean_cpu <= SINGLE_CPU_TARGET_SECONDS else 'no'} |",
+        f"| batch of {n_runs} reports, serial (1 worker) | {serial:.1f} s wall, "
+        f"{serial_cpu[0]:.1f} s CPU ({serial_cpu[0] / n_runs:.1f} s per report) | | |",
+        f"| batch of {n_runs} reports, 2 workers | {parallel:.1f} s wall, "
+        f"{parallel_cpu[0]:.1f} s CPU ({parallel_cpu[0] / n_runs:.1f} s per report) | | |",
+        f"| speed-up 2 workers vs serial (wall) | {speedup:.2f}× | ≥ {SPEEDUP_TARGET:g}× | "
         f"{'yes' if speedup >= SPEEDUP_TARGET else 'no'} |",
         "",
-        f"Single runs: {', '.join(f'{s:.1f}' for s in singles)} s wall; CPU (user + system of "
-        f"the runner and the kernel) {', '.join(f'{c:.1f}' for c in cpus)} s. Serial batch CPU "
-        f"{serial_cpu[0]:.1f} s for {n_runs} reports. CPU time depends far less than wall "
-        "time on what else runs on the machine.",
+        "All single runs (wall s / CPU s): " + "; ".join(
+            f"{name} " + ", ".join(f"{w:.1f}/{c:.1f}" for w, c in runs)
+            for name, runs in singles.items()) + ".",
+        "CPU = user + system seconds of the runner and its kernels. The 2-worker batch can only "
+        "be faster in wall time when a second core is free; compare its CPU with the serial "
+        "batch's to see the work itself.",
         "",
     ]
     text = "\n".join(lines)

@@ -66,11 +66,22 @@ class Problem:
             pairs = []
             for i, row in enumerate(self.rows[:5]):
                 value = self.values[i] if i < len(self.values) else None
-                pairs.append(f"row {row}: {value!r}" if value is not None else f"row {row}")
+                shown = _shorten(value)
+                pairs.append(f"row {row}: {shown!r}" if value is not None else f"row {row}")
             if pairs:
                 more = f", … {len(self.rows) - 5} more" if len(self.rows) > 5 else ""
                 text += f" ({', '.join(pairs)}{more})"
         return text
+
+
+#: Longest piece of a cell's text quoted in a message; enough to recognise it, no more.
+MAX_VALUE_CHARS = 60
+
+
+def _shorten(value: object) -> object:
+    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        return f"{value[: MAX_VALUE_CHARS - 1]}…"
+    return value
 
 
 class DataValidationError(KpitoolsError):

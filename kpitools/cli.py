@@ -46,7 +46,7 @@ def kpis_command(lang: str, business_model: str | None, strategy: str | None) ->
 
     from kpitools.catalog import list_kpis
 
-    rows = list_kpis(business_model=business_model, strategy=strategy)
+    rows = list_kpis(business_model=business_model, strategy=strategy, include_tables=True)
     table = Table("id", "name" if lang == "en" else "名稱", "unit", "tables")
     for kpi in rows:
         table.add_row(kpi.id, kpi.name_for(lang), kpi.unit, ", ".join(kpi.tables))

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from kpitools._errors import KpitoolsError
-from kpitools.goals import attainment, default_method, scorecard
+from kpitools.goals import attainment, default_method, explain_attainment, scorecard
 from kpitools.goals.attainment import FLOW_KPIS
 
 
@@ -48,8 +48,47 @@ def test_negative_target_flips_polarity():
     # higher: loss limited to −50 against a target of −100 → 2 − (−50/−100) = 1.5
     assert attainment(-50, -100, "higher") == pytest.approx(1.5)
     assert attainment(-200, -100, "higher") == pytest.approx(0.0)
-    # lower: net churn −10 % against a target of −5 % → A/T = 2.0
-    assert attainment(-0.10, -0.05, "lower") == pytest.approx(2.0)
+    # lower with a negative target: a ratio is not meaningful (see the next test)
+    assert math.isnan(attainment(-0.10, -0.05, "lower"))
+
+
+def test_negative_and_sign_crossing_targets_score_the_gap_closed():
+    # Net MRR churn (lower is better), target −0.28 %, actual −5.34 %: the ratio would be
+    # 0.0534 / 0.0028 = 19.07 (1907 %), an artefact of a target near zero.
+    score, used, why = explain_attainment(-0.0534, -0.0028, "lower")
+    assert math.isnan(score) and (used, why) == ("ratio", "not_meaningful")
+    # With the baseline +0.5 %: gap 0.5 − (−0.28) = 0.78 points, closed 0.5 − (−5.34) = 5.84
+    # points → 5.84 / 0.78 = 7.487
+    score, used, why = explain_attainment(-0.0534, -0.0028, "lower", baseline=0.005)
+    assert score == pytest.approx(5.84 / 0.78, rel=1e-3) and (used, why) == ("gap", "gap")
+    # … and half-way there: actual (0.5 − 0.39) = +0.11 % → 0.39 / 0.78 = 0.5
+    assert attainment(0.0011, -0.0028, "lower", baseline=0.005) == pytest.approx(0.5)
+    # lower, both negative: −10 % against −5 % from a baseline of +1 %: 11 / 6 = 1.833
+    assert attainment(-0.10, -0.05, "lower", baseline=0.01) == pytest.approx(11 / 6)
+    # sign crossing on a higher-is-better KPI: profit target +100 from a loss of −300, actual
+    # −100: 200 of the 400 gap closed = 0.5 (a ratio −100 / 100 would say −100 %)
+    assert attainment(-100, 100, "higher", baseline=-300) == pytest.approx(0.5)
+    # a loss limit (both negative, higher is better) keeps the flipped ratio: 2 − (−50/−100)
+    assert explain_attainment(-50, -100, "higher") == (pytest.approx(1.5), "ratio", "")
+
+
+def test_scorecard_explains_a_negative_target(sample_dir):
+    import kpitools
+    from kpitools.goals import Goal, scorecard
+
+    client = kpitools.load_client(sample_dir / "cloudledger")
+    goal = Goal(goal_id="n1", kpi="net_mrr_churn_rate", target=-0.0028, period="2024Q3",
+                owner="CS")
+    card = scorecard([goal], client, lang="en").iloc[0]
+    # the baseline (2024Q2's net MRR churn) is measured, so the gap is scored
+    from kpitools.catalog import compute_kpi
+
+    base = compute_kpi("net_mrr_churn_rate", client, "2024Q2")
+    actual = compute_kpi("net_mrr_churn_rate", client, "2024Q3")
+    assert card["baseline"] == pytest.approx(base)
+    assert card["method"] == "gap"
+    assert card["attainment"] == pytest.approx(max((actual - base) / (-0.0028 - base), 0.0))
+    assert "share of the gap from baseline to target" in card["note"]
 
 
 def test_baseline_linear_both_directions():

@@ -38,7 +38,7 @@ REQUIRED_IDS = {
     "affiliate_revenue", "predicted_clv", "projected_retention",
 }
 
-ALL = list_kpis()
+ALL = list_kpis(include_tables=True)
 
 
 def test_catalog_covers_every_kpi_of_the_mission():

@@ -326,7 +326,9 @@ def test_every_table_has_a_loader():
 
 def test_small_tables_load(tmp_path):
     spend = load_marketing_spend(b'month,channel,spend\n2024-01,Google Ads,"NT$12,000"\n')
-    assert spend.iloc[0].tolist() == [TS("2024-01-01"), "Google Ads", 12000.0, "paid"]
+    assert spend.iloc[0].tolist()[:4] == [TS("2024-01-01"), "Google Ads", 12000.0, "paid"]
+    # the optional ad columns (impressions, clicks, conversions) are present and empty
+    assert spend[["impressions", "clicks", "conversions"]].isna().all().all()
     quotas = load_quotas("業務,期間,業績目標\n王小明,2024Q1,1200000\n".encode())
     assert quotas.iloc[0].tolist() == ["王小明", "2024Q1", 1200000.0]
     churn = load_churn_events(b"customer_id,churn_date,reason\nC1,113/03/31,price\n")

@@ -234,3 +234,56 @@ def test_mid_quarter_scorecard_on_sample_client(pandablog):
     assert sc.loc[0, "elapsed_fraction"] == pytest.approx(0.5)
     assert sc.loc[0, "projected"] == pytest.approx(2 * so_far)
     assert str(sc.loc[0, "window_end"]) == "2024-11-15"
+
+
+# ---------------------------------------------------------------- no look-ahead mid-period
+# Three customers from 1 January 2024; B's contract ends on 20 November. As of 15 November B is
+# still a customer: churn in Q4 so far is 0 of 3, not 1 of 3.
+LOOKAHEAD = {"contracts": pd.DataFrame({
+    "contract_id": ["a", "b", "c"], "customer_id": ["A", "B", "C"],
+    "start_date": pd.to_datetime(["2024-01-01"] * 3),
+    "end_date": pd.to_datetime(["2024-12-31", "2024-11-20", "2024-12-31"]),
+    "total_value": [12_000.0, 10_000.0, 24_000.0],
+})}
+
+
+def test_mid_period_stock_kpis_use_nothing_after_as_of():
+    from kpitools.catalog import compute_kpi
+
+    goals = [Goal(goal_id="churn", kpi="logo_churn_rate", target=0.05, period="2024Q4"),
+             Goal(goal_id="mrr", kpi="mrr", target=3_500.0, period="2024Q4")]
+    sc = scorecard(goals, LOOKAHEAD, as_of="2024-11-15", lang="en").set_index("goal_id")
+    # measured to 31 October, the last month-end before 15 November
+    assert str(sc.loc["churn", "window_end"]) == "2024-10-31"
+    assert sc.loc["churn", "actual"] == 0.0
+    assert "measured to 2024-10-31, the last month-end before 2024-11-15" in sc.loc["churn", "note"]
+    # MRR as of 15 November is October's closing MRR (B included), not November's
+    assert sc.loc["mrr", "actual"] == pytest.approx(compute_kpi("mrr", LOOKAHEAD, "2024-10"))
+    assert sc.loc["mrr", "actual"] > compute_kpi("mrr", LOOKAHEAD, "2024-11")
+    # once November is over, B's departure counts: 1 of 3
+    late = scorecard(goals[:1], LOOKAHEAD, as_of="2024-11-30", lang="en")
+    assert late.loc[0, "actual"] == pytest.approx(1 / 3)
+    # as of 10 October no month of Q4 has ended: nothing to measure yet
+    early = scorecard(goals[:1], LOOKAHEAD, as_of="2024-10-10", lang="en")
+    assert early.loc[0, "status"] == "no_data" and "No month" in early.loc[0, "note"]
+
+
+@pytest.fixture(scope="module")
+def cloudledger(sample_dir):
+    from kpitools.io import load_client
+
+    return load_client(sample_dir / "cloudledger")
+
+
+def test_quarterly_churn_is_paced_on_what_has_happened(cloudledger):
+    from kpitools.catalog import compute_kpi
+
+    goal = Goal(goal_id="g2", kpi="logo_churn_rate", target=0.015, period="2024Q4",
+                baseline=0.0207, owner="CS")
+    sc = scorecard([goal], cloudledger, as_of="2024-11-15", lang="en").iloc[0]
+    october = compute_kpi("logo_churn_rate", cloudledger, "2024-10")
+    assert sc["actual"] == pytest.approx(october)
+    # 31 of Q4's 92 days measured: the quarter is projected at the run rate, not held flat
+    assert sc["elapsed_fraction"] == pytest.approx(31 / 92)
+    assert sc["projected"] == pytest.approx(october * 92 / 31)
+    assert sc["expected_to_date"] == pytest.approx(0.015 * 31 / 92)

@@ -41,8 +41,8 @@ def _client(tmp_path: Path, source: Path, table_yaml: str, currency: str = "TWD"
     shutil.copy(source, tmp_path / source.name)
     entry = textwrap.indent(textwrap.dedent(table_yaml).strip(), "  ")
     (tmp_path / "client.yml").write_text(
-        "name: {zh-TW: 測試, en: Test}\nbusiness_model: ecommerce\n"
-        f"currency: {currency}\ntables:\n" + entry + "\n",
+        f"name: {{zh-TW: 測試, en: Test}}\nbusiness_model: ecommerce\ncurrency: {currency}\n"
+        "tables:\n" + entry + "\n",
         encoding="utf-8",
     )
     return tmp_path
@@ -87,8 +87,9 @@ def test_shopify_gross_comes_from_the_line_items(za_raw):
     units = lines.groupby("Name", sort=False)["Lineitem quantity"].apply(
         lambda q: q.astype(float).sum()
     )
-    orders = load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR", refunds="keep")
-    orders = orders.set_index("order_id")
+    orders = load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR", refunds="keep").set_index(
+        "order_id"
+    )
     assert orders["amount"].tolist() == pytest.approx(gross.loc[orders.index].tolist())
     assert orders["quantity"].tolist() == pytest.approx(units.loc[orders.index].tolist())
     # #13531 has a free bundle item (price 0.00): 269 + 0 + 19400 + 6000 + 2249 + 5099 = 33017
@@ -100,8 +101,9 @@ def test_shopify_refund_policy_is_switchable_and_reported(za_raw):
     first = _first_rows(za_raw)
     kept_all = load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR", refunds="keep")
     assert revenue(kept_all) == pytest.approx(first["Subtotal"].astype(float).sum())
-    shop = load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR")
-    warnings = _messages(shop.attrs["kpitools_warnings"])
+    warnings = _messages(
+        load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR").attrs["kpitools_warnings"]
+    )
     assert (
         "column 'order_id': 2 refunded, voided or cancelled orders left out (refunds: exclude, "
         "as in Shopify's sales report) (row 3: '#13520', row 8: '#13523')"
@@ -176,9 +178,9 @@ def test_check_data_says_how_many_rows_the_policies_touched(tmp_path):
         tmp_path,
         SHOPIFY_ZA,
         f"""
-        orders: {{file: {SHOPIFY_ZA.name}, preset: shopify}}
+        orders: {{file: {SHOPIFY_ZA.name}, preset: shopify, currency: ZAR}}
     """,
-        currency="ZAR",  # the export's Currency column: amounts in rand
+        currency="ZAR",
     )
     found = check_client(folder)
     assert not [p for p in found[SHOPIFY_ZA.name] if p.severity == "error"]
@@ -195,8 +197,10 @@ def test_policy_values_are_checked_in_client_yml(tmp_path):
         tmp_path,
         SHOPIFY_ZA,
         f"""
-        orders: {{file: {SHOPIFY_ZA.name}, preset: shopify, refunds: exclud, guests: nobody}}
+        orders: {{file: {SHOPIFY_ZA.name}, preset: shopify, currency: ZAR,
+                  refunds: exclud, guests: nobody}}
     """,
+        currency="ZAR",
     )
     rendered = _messages(check_client(folder)["client.yml"])
     assert len(rendered) == 1
@@ -476,7 +480,7 @@ def test_rfm_summary_on_an_empty_window_is_an_error():
         rfm_summary(guests, observation_end="2024-03-31")
 
 
-def test_report_section_shows_the_model_error_cause_and_hint(tmp_path):
+def test_report_model_error_gives_the_analyst_its_cause_and_hint(tmp_path):
     from kpitools.io.client import Client
     from kpitools.report.sections import QuarterReport
 
@@ -492,8 +496,10 @@ def test_report_section_shows_the_model_error_cause_and_hint(tmp_path):
         )
     )
     client = Client(tmp_path, {"name": "t", "business_model": "ecommerce"}, {"orders": orders})
-    section = QuarterReport(client, "2024Q4", lang="en").clv()
-    (paragraph,) = section.paragraphs
+    report = QuarterReport(client, "2024Q4", lang="en")
+    # the client sees no half-built section; the analyst's note names the cause and the hint
+    assert report.clv() is None
+    (paragraph,) = [n for n in report.analyst_notes() if "CLV model" in n]
     assert "no customer made a repeat purchase" in paragraph
     assert "Hint: use a longer observation window" in paragraph
     assert "problem(s) in the customer summary:" in paragraph
@@ -592,3 +598,26 @@ def test_shopify_emails_identify_customers_without_case(tmp_path):
     path.write_text(text, encoding="utf-8")
     orders = load_orders(path, preset="shopify", currency="ZAR").set_index("order_id")
     assert orders.loc["#13524", "customer_id"] == "customer06@example.com"
+
+
+def test_stage_map_for_every_pipeline_and_its_checks():
+    text = (
+        b'"Record ID","Deal Stage","Create Date","Close Date"\n'
+        b'"1","Signed","2024-01-02","2024-02-01"\n'
+    )
+    deals = load_deals(text, preset="hubspot", stages={"Signed": "won"})
+    assert deals["outcome"].tolist() == ["won"]
+    with pytest.raises(KpitoolsError, match=r"stages: outcomes must be one of \['won', 'lost', "):
+        load_deals(text, preset="hubspot", stages={"Signed": "maybe"})
+
+
+def test_ga4_table_chosen_by_title_and_zh_tw_header():
+    traffic = load_web_traffic(GA4_TRAFFIC, preset="ga4", report_table="over time")
+    assert len(traffic) == 6
+    text = (
+        "# 流量開發\n# 開始日期：20240301\n# 結束日期：20240302\n"
+        "第 N 天,工作階段,活躍使用者\n0000,10,8\n0001,12,9\n"
+    )
+    traffic = load_web_traffic(text.encode("utf-8"), preset="ga4")
+    assert traffic["date"].tolist() == [TS("2024-03-01"), TS("2024-03-02")]
+    assert traffic["sessions"].tolist() == [10.0, 12.0]

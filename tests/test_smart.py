@@ -99,8 +99,13 @@ def test_article_vague_goal_fails_specific_measurable_time_bound(vague):
                                      "在2024年第一季度,將每月新增客戶數提升10%"])
 def test_article_smart_goal_passes(wording):
     cat = FakeCatalog()
+    # The article's sentence names no owner: Specific warns (and says so) until one is given.
+    bare = check_smart(wording, NEW_CUSTOMERS, lang="en", catalog=cat,
+                       strategy="acquire_customers")
+    assert statuses(bare)["specific"] == "warn" and "nobody is named as owner" in bare[0].message
+    assert not is_smart(bare)
     findings = check_smart(wording, NEW_CUSTOMERS, lang="en", catalog=cat,
-                           strategy="acquire_customers")
+                           strategy="acquire_customers", owner="Sales")
     assert statuses(findings) == dict.fromkeys(
         ("specific", "measurable", "achievable", "relevant", "time_bound"), "pass")
     assert is_smart(findings)
@@ -165,46 +170,85 @@ def test_measurable_warns_when_client_lacks_the_table():
 
 
 # ---------------------------------------------------------------- Achievable
+# NEW_CUSTOMERS has one Q1 change only (2023Q1), fewer than 3, so a 2024Q1 goal is compared with
+# all four quarter-on-quarter changes: +12 %, +4.17 %, +8.57 %, +5.26 %.
+# median = (5.26 + 8.57) / 2 = 6.92 %; quartiles 4.99 % and 9.43 % → spread = 4.44 / 1.349 =
+# 3.29 % → z = (required − 6.92 %) / 3.29 %.
+def _robust_z(change, changes):
+    spread = (changes.quantile(0.75) - changes.quantile(0.25)) / 1.349
+    return (change - changes.median()) / spread
+
+
 @pytest.mark.parametrize(("change", "status", "words"), [
-    (0.10, "pass", "within the range"),   # 4.17 % ≤ 10 % ≤ 12 %
-    (0.15, "warn", "stretch"),            # > best 12 %, ≤ 12 % + max(5 pp, 6 pp) = 18 %
-    (0.30, "fail", "far beyond"),         # > 18 %
-    (0.02, "warn", "less than even the worst"),  # < worst 4.17 %
+    (0.10, "pass", "within the usual range"),   # z = +0.94
+    (0.12, "warn", "stretch"),                  # z = +1.55
+    (0.15, "fail", "far outside"),              # z = +2.46
+    (0.02, "warn", "below the usual range"),    # z = −1.49
 ])
-def test_achievable_against_own_history(change, status, words):
+def test_achievable_against_spread_of_own_history(change, status, words):
+    changes = (NEW_CUSTOMERS / NEW_CUSTOMERS.shift(1) - 1).dropna()
+    z = _robust_z(change, changes)
+    assert {"pass": abs(z) <= 1, "warn": 1 < abs(z) <= 2, "fail": z > 2}[status]
     f = check_smart(_good_goal(target_change=change), NEW_CUSTOMERS, lang="en",
                     catalog=FakeCatalog())
     assert f[2].status == status
     assert words in f[2].message
+    assert "past changes of all quarters (only 1 into the same quarter)" in f[2].message
+    assert "typically +6.9%, mostly between +3.6% and +10.2%; 4 changes" in f[2].message
+
+
+def test_achievable_prefers_the_same_season():
+    # Four years of quarters: Q1 always jumps +30 % after Q4, other quarters drift +2 %.
+    # A +30 % goal for 2024Q1 is ordinary for a first quarter (pass) although it would be far
+    # outside the all-quarter spread; +5 % is too easy for a first quarter.
+    labels = [f"{y}Q{q}" for y in (2020, 2021, 2022, 2023) for q in (1, 2, 3, 4)]
+    values, v = [], 100.0
+    for label in labels:
+        v = v * (1.30 if label.endswith("Q1") else 1.02)
+        values.append(v)
+    s = pd.Series(values, index=labels)
+    ok = check_smart(_good_goal(target_change=0.30, baseline=s["2023Q4"]), s, lang="en",
+                     catalog=FakeCatalog())
+    assert ok[2].status == "pass" and "into the same quarter" in ok[2].message
+    assert "3 changes" in ok[2].message  # 2021Q1, 2022Q1, 2023Q1
+    easy = check_smart(_good_goal(target_change=0.05, baseline=s["2023Q4"]), s, lang="en",
+                       catalog=FakeCatalog())
+    assert easy[2].status == "warn" and "below the usual range" in easy[2].message
 
 
 def test_achievable_lower_is_better_uses_improvement():
-    # churn 10 %, 9 %, 9.5 %, 8.5 %, 8 %: improvements (−change) +10 %, −5.56 %, +10.53 %, +5.88 %
     churn = pd.Series([0.10, 0.09, 0.095, 0.085, 0.08],
                       index=["2022Q4", "2023Q1", "2023Q2", "2023Q3", "2023Q4"])
     goal = Goal(kpi="churn_rate", baseline=0.08, baseline_period="2023Q4", target=0.07,
                 period="2024Q1", strategy="retain_customers")
-    # required improvement 1 − 7/8 = 12.5 % > best 10.53 %, but ≤ 10.53 % + 5.26 pp → stretch
+    # improvements (−change): +10 %, −5.56 %, +10.53 %, +5.88 %; median 7.94 %, quartiles
+    # 3.02 % and 10.13 % → spread 5.27 %; required improvement 1 − 7/8 = 12.5 % → z = 0.87
+    better = -(churn / churn.shift(1) - 1).dropna()
+    assert _robust_z(0.125, better) == pytest.approx(0.87, abs=0.01)
     f = check_smart(goal, churn, lang="en", catalog=FakeCatalog())
-    assert f[2].status == "warn" and "stretch" in f[2].message
+    assert f[2].status == "pass" and "within the usual range" in f[2].message
+    # cutting churn to 5 % (a 37.5 % improvement) is far outside: z = 5.6
+    far = check_smart(goal.replace(target=0.05), churn, lang="en", catalog=FakeCatalog())
+    assert far[2].status == "fail"
 
 
 def test_achievable_year_over_year_span():
     # baseline a year before the goal: compare with 4-quarter changes 100→110 (+10 %),
-    # 102→118 (+15.7 %), 104→112 (+7.7 %), 106→120 (+13.2 %)
+    # 102→118 (+15.7 %), 104→112 (+7.7 %), 106→120 (+13.2 %); median 11.6 %, spread 3.3 %
     s = pd.Series([100, 102, 104, 106, 110, 118, 112, 120.0],
                   index=["2022Q1", "2022Q2", "2022Q3", "2022Q4", "2023Q1", "2023Q2", "2023Q3",
                          "2023Q4"])
     goal = _good_goal(baseline=110, baseline_period="2023Q1", target_change=0.12)
     f = check_smart(goal, s, lang="en", catalog=FakeCatalog())
     assert f[2].status == "pass"
-    assert "past 4 changes" in f[2].message
+    assert "4 changes" in f[2].message
 
 
-def test_achievable_needs_history_and_data():
+def test_achievable_says_when_history_is_too_short():
     short = NEW_CUSTOMERS.tail(3)  # only 2 changes < MIN_HISTORY
     f = check_smart(_good_goal(), short, lang="en", catalog=FakeCatalog())
-    assert f[2].status == "warn" and "Only 2 past changes" in f[2].message
+    assert f[2].status == "warn"
+    assert "Only 2 comparable past changes, too short a history" in f[2].message
     assert check_smart(_good_goal(), lang="en", catalog=FakeCatalog())[2].status == "warn"
 
 
@@ -295,3 +339,45 @@ def test_check_smart_on_sample_client(sample_dir):
     # because the baseline (2023Q4) is four quarters before the goal (2024Q4)
     assert "+15.2%" in findings[2].message
     assert findings[4].message == "The period is 2024Q4, ending on 2024-12-31."
+
+
+# ---------------------------------------------------------------- on the sample clients
+@pytest.fixture(scope="module")
+def cloudledger(sample_dir):
+    import kpitools
+
+    return kpitools.load_client(sample_dir / "cloudledger")
+
+
+@pytest.mark.parametrize("wording", ["In 2024Q1, increase monthly new customers by 10%",
+                                     "在2024年第一季度，將每月新增客戶數提升10%"])
+def test_article_goal_on_the_saas_client(cloudledger, wording):
+    """The article's model goal on a SaaS client: subscription new customers, no KeyError."""
+    from kpitools.catalog import compute_kpi, kpi_series
+
+    goal = parse_goal_text(wording, data=cloudledger)
+    assert goal.kpi == "new_customers"
+    bare = check_smart(wording, cloudledger, lang="en", strategy="acquire_customers")
+    assert statuses(bare)["specific"] == "warn"  # no owner yet, and it says so
+    assert "nobody is named as owner" in bare[0].message
+    findings = check_smart(wording, cloudledger, lang="en", strategy="acquire_customers",
+                           owner="業務部 / Sales")
+    s = statuses(findings)
+    assert (s["specific"], s["measurable"], s["relevant"], s["time_bound"]) == ("pass",) * 4
+    # the baseline is 2023Q4's new customers, measured from the contracts table
+    base = compute_kpi("new_customers", cloudledger, "2023Q4")
+    assert f"baseline {base:,.4g}, target {base * 1.1:,.4g} (+10.0%)" in findings[1].message
+    # Eleven quarter-on-quarter changes (only 2 into a Q1), one of them +567 % after a 3-customer
+    # quarter; the median is +4.8 % and the robust spread 12.8 %, so +10 % is ordinary.
+    series = kpi_series("new_customers", cloudledger, "Q", end="2023Q4")
+    changes = (series / series.shift(1) - 1).dropna()
+    assert len(changes) == 11 and abs(_robust_z(0.10, changes)) < 1
+    assert s["achievable"] == "pass"
+    assert "(only 2 into the same quarter)" in findings[2].message
+
+
+def test_win_rate_to_ten_percent_is_absolute(cloudledger):
+    findings = check_smart("Raise the win rate to 10% in 2024Q4, owner: Sales", cloudledger,
+                           lang="en", strategy="sales_efficiency")
+    # baseline 2024Q3 = 7.34 % (client.yml's g3); "to 10 %" asks for 0.10, i.e. +36.2 %
+    assert "target 0.1 (+36.2%)" in findings[1].message

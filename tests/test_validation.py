@@ -316,7 +316,10 @@ def test_coerce_complete_check_pipeline_on_inline_frame():
     rows = np.array([2, 3])
     typed, parse_problems = coerce(raw, spec, rows)
     full = complete(typed, spec)
-    assert list(full.columns) == ["period", "channel", "spend", "category"]
+    # impressions, clicks and conversions are optional (ad CTR and conversion rate), added empty
+    assert list(full.columns) == ["period", "channel", "spend", "category", "impressions",
+                                  "clicks", "conversions"]
+    assert full[["impressions", "clicks", "conversions"]].isna().all().all()
     assert full["category"].tolist() == ["paid", "paid"]  # default
     assert [p.render() for p in parse_problems] == [
         "column 'spend': 1 value is not a number (row 3: 'x')"

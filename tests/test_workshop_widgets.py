@@ -142,6 +142,21 @@ def test_goal_builder_checks_smart_live_and_saves(blog, tmp_path, monkeypatch):
     assert (tmp_path / "goals.bak.yaml").exists()
 
 
+def test_goal_builder_reads_a_goal_sentence(saas):
+    builder = gw.GoalBuilder(saas, "2024Q4", "en")
+    parsed = builder.apply_text("2024年第四季把贏單率提高到10%，由業務部負責")
+    assert parsed.missing == ()
+    assert (builder.controls["kpi"].value, builder.controls["period"].value) == ("win_rate",
+                                                                                "2024Q4")
+    assert builder.controls["target"].value == pytest.approx(0.10)  # "to 10 %", not +10 %
+    assert builder.controls["owner"].value == "業務部"
+    assert builder.goal.target == pytest.approx(0.10)
+    # a relative goal is applied to the measured baseline (win rate of 2024Q3); the target box
+    # holds four decimals
+    builder.apply_text("In 2024Q4, raise the win rate by 10%")
+    assert builder.goal.target == pytest.approx(builder.goal.baseline * 1.1, abs=5e-5)
+
+
 def test_export_goals_refuses_existing_file_and_keeps_a_backup(blog, tmp_path):
     from kpitools.goals import read_goals
 

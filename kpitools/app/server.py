@@ -58,6 +58,7 @@ __all__ = [
     "is_loopback",
     "list_notebooks",
     "prepare_notebook",
+    "remove_stale_work_dirs",
     "render_landing",
     "resolve_notebook",
 ]
@@ -73,6 +74,8 @@ TOKEN_BYTES = 32
 #: Name of the Voilà template written at start-up (extends Voilà's "lab" template).
 TEMPLATE_NAME = "kpitools"
 _HERE = Path(__file__).resolve().parent
+#: Start of the temporary folder's name; the owning process id follows.
+WORK_DIR_PREFIX = "kpitools-workshop-"
 _UNSPECIFIED_HOSTS = {"0.0.0.0", "::"}
 
 
@@ -234,6 +237,11 @@ def client_display_name(client_dir: str | os.PathLike[str], lang: str) -> str:
             "Hint: pass the folder that holds client.yml, e.g. --client data/sample/cloudledger; "
             "`kpitools new-client` creates one."
         )
+    if config_file.resolve().parent != folder.resolve():
+        raise KpitoolsError(
+            f"{str(config_file)!r} is a link to a file outside the client folder. "
+            "Hint: copy the real client.yml into the folder."
+        )
     try:
         config = load_client_yaml(config_file) or {}
     except ClientYamlError as exc:
@@ -356,6 +364,26 @@ def prepare_notebook(source: Path, dest: Path, parameters: dict[str, object]) ->
     return dest
 
 
+def remove_stale_work_dirs(temp_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Delete this user's workshop temp folders whose ``kpitools workshop`` process is gone.
+
+    A workshop killed with SIGKILL cannot delete its folder (notebook copies, Voilà's config);
+    the next start does. Folders are named ``kpitools-workshop-<pid>-…``; those of running
+    processes and of other users are left alone. Returns the folders removed.
+    """
+    removed = []
+    for folder in Path(temp_dir or tempfile.gettempdir()).glob(f"{WORK_DIR_PREFIX}*"):
+        pid = folder.name.removeprefix(WORK_DIR_PREFIX).partition("-")[0]
+        with contextlib.suppress(OSError):
+            if not pid.isdigit() or psutil.pid_exists(int(pid)):
+                continue
+            if not folder.is_dir() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            shutil.rmtree(folder)
+            removed.append(folder)
+    return removed
+
+
 def _voila_environment(work_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     share_dir = work_dir / "share" / "jupyter"
@@ -451,7 +479,8 @@ class WorkshopServer:
         """Start Voilà and wait (at most ``timeout`` s) until it answers; return :attr:`url`."""
         if self.process is not None:
             return self.url
-        self.work_dir = Path(tempfile.mkdtemp(prefix="kpitools-workshop-"))
+        remove_stale_work_dirs()
+        self.work_dir = Path(tempfile.mkdtemp(prefix=f"{WORK_DIR_PREFIX}{os.getpid()}-"))
         try:
             root_dir = self._prepare(self.work_dir)
             self.log_path = self.work_dir / "voila.log"

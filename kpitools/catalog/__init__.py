@@ -50,6 +50,8 @@ _HERE = Path(__file__).parent
 UNITS = ("currency", "rate", "percent", "ratio", "count", "months", "days", "hours", "seconds",
          "score")
 DIRECTIONS = ("higher", "lower")
+#: ``series:`` value of a KPI that :func:`kpi_series` computes one period at a time.
+PER_PERIOD = "per_period"
 LANGS = ("zh-TW", "en")
 
 
@@ -76,6 +78,15 @@ class KPI:
     aggregation: str | None = None
     #: Ids of KPIs that measure nearly the same thing (MRR and ARR); KPI-set reviews warn on both.
     overlaps: tuple[str, ...] = ()
+    #: How :func:`kpi_series` computes many periods: the path of a function giving all periods in
+    #: one grouped query (``kpitools.metrics._series``), or ``"per_period"`` for KPIs that need
+    #: one computation per period (windows over earlier periods, model fits, several tables).
+    series: str = PER_PERIOD
+
+    @property
+    def set_based(self) -> bool:
+        """Whether :func:`kpi_series` computes all periods of this KPI in one grouped query."""
+        return self.series != PER_PERIOD
 
     def name_for(self, lang: str = "zh-TW") -> str:
         """The KPI's display name in ``lang`` (``"zh-TW"`` or ``"en"``)."""
@@ -138,6 +149,7 @@ def _load() -> dict[str, KPI]:
                 theme=theme,
                 aggregation=raw.get("aggregation"),
                 overlaps=tuple(raw.get("overlaps") or ()),
+                series=str(raw.get("series") or PER_PERIOD),
             )
             if kpi.id in kpis:
                 raise KpitoolsError(
@@ -182,10 +194,12 @@ def _unknown_msg(kind: str, value: str, choices: list[str]) -> str:
 
 
 def list_kpis(*, business_model: str | None = None, strategy: str | Iterable[str] | None = None,
-              theme: str | None = None) -> list[KPI]:
+              theme: str | None = None, include_tables: bool = False) -> list[KPI]:
     """Catalog entries, optionally only those suiting a business model and/or serving a strategy.
 
     ``strategy`` may be one id or several (an entry qualifies when it serves any of them).
+    Entries that return a table rather than a number (order cohort retention) are listed only
+    with ``include_tables=True``: they cannot be a goal, a trend or a scorecard row.
     """
     if business_model is not None and business_model not in BUSINESS_MODELS:
         raise KpitoolsError(_unknown_msg("business model", business_model, list(BUSINESS_MODELS)))
@@ -202,6 +216,8 @@ def list_kpis(*, business_model: str | None = None, strategy: str | Iterable[str
         if wanted is not None and not wanted.intersection(kpi.strategies):
             continue
         if theme is not None and kpi.theme != theme:
+            continue
+        if kpi.returns != "float" and not include_tables:
             continue
         out.append(kpi)
     return out
@@ -248,22 +264,9 @@ def compute_kpi(kpi_id: str, data: Any, period: str | Period | None = None, **kw
     """
     kpi = get_kpi(kpi_id)
     tables = _tables_of(data)
-    missing = [t for t in kpi.tables if t not in tables or tables[t] is None]
-    if missing:
-        raise KpitoolsError(
-            f"KPI '{kpi.id}' needs table(s) {missing}, which this client does not have.\n"
-            f"Hint: add the file(s) under 'tables:' in client.yml, or choose a KPI that uses "
-            f"{sorted(k for k in tables if tables[k] is not None)}."
-        )
-    fy = int(_client_setting(data, "fiscal_year_start_month", 1))
-    args: dict[str, Any] = {t: tables[t] for t in kpi.tables}
-    args.update(kpi.kwargs)
-    args.update(kwargs)
+    args = _arguments(kpi, data, tables, kpi.function_path, kwargs)
     params = _parameters(kpi.function_path)
-    if "stages" in params and "stages" not in args:
-        stages = _client_setting(data, "funnel_stages", None)
-        if stages:
-            args["stages"] = list(stages)
+    fy = int(_client_setting(data, "fiscal_year_start_month", 1))
     if "period" in params:
         args["period"] = (None if period is None
                           else parse_period(period, fiscal_year_start_month=fy))
@@ -273,8 +276,7 @@ def compute_kpi(kpi_id: str, data: Any, period: str | Period | None = None, **kw
     if memo is None or kwargs:
         return kpi.function(**args)
     inputs = tuple(tables[t] for t in kpi.tables)
-    key = (kpi.id, tuple(id(x) for x in inputs), _period_key(args.get("period")),
-           tuple(args.get("stages") or ()))
+    key = _memo_key(kpi, inputs, args.get("period"), args.get("stages"))
     hit = memo.get(key)
     if hit is not None and _unchanged(hit[0], hit[1], inputs):
         return hit[2]
@@ -283,6 +285,31 @@ def compute_kpi(kpi_id: str, data: Any, period: str | Period | None = None, **kw
     if tokens is not None and isinstance(value, float | int):  # immutable results only
         memo[key] = (inputs, tokens, value)
     return value
+
+
+def _arguments(kpi: KPI, data: Any, tables: Mapping[str, Any], function_path: str,
+               kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of ``function_path`` for ``kpi``: its tables, catalog defaults,
+    ``kwargs`` and client settings the function asks for by name (not the period)."""
+    missing = [t for t in kpi.tables if t not in tables or tables[t] is None]
+    if missing:
+        raise KpitoolsError(
+            f"KPI '{kpi.id}' needs table(s) {missing}, which this client does not have.\n"
+            f"Hint: add the file(s) under 'tables:' in client.yml, or choose a KPI that uses "
+            f"{sorted(k for k in tables if tables[k] is not None)}."
+        )
+    args: dict[str, Any] = {t: tables[t] for t in kpi.tables}
+    args.update(kpi.kwargs)
+    args.update(kwargs)
+    if "stages" in _parameters(function_path) and "stages" not in args:
+        stages = _client_setting(data, "funnel_stages", None)
+        if stages:
+            args["stages"] = list(stages)
+    return args
+
+
+def _memo_key(kpi: KPI, inputs: tuple, period: Period | None, stages: Any) -> tuple:
+    return (kpi.id, tuple(id(x) for x in inputs), _period_key(period), tuple(stages or ()))
 
 
 # ------------------------------------------------------------------------------- memo
@@ -395,6 +422,11 @@ def kpi_series(kpi_id: str, data: Any, freq: str = "Q", start: str | Period | No
     Without ``start``/``end`` the span of the data's main date column is used. The result is a
     float Series indexed by period label (``'2024Q1'``…) and named after the KPI id; periods where
     the KPI is undefined (a zero denominator) hold NaN.
+
+    A KPI whose catalog entry names a ``series`` function is computed for all periods in one
+    grouped query (flows grouped by period, stocks through a period calendar); the others
+    (``series: per_period``, see :attr:`KPI.set_based`) are computed period by period. Both give
+    the same numbers as :func:`compute_kpi` for each period.
     """
     kpi = get_kpi(kpi_id)
     if kpi.returns != "float":
@@ -403,13 +435,34 @@ def kpi_series(kpi_id: str, data: Any, freq: str = "Q", start: str | Period | No
     f = normalize_freq(freq)
     fy = int(_client_setting(data, "fiscal_year_start_month", 1))
     if start is None or end is None:
+        _arguments(kpi, data, tables, kpi.function_path, {})  # names missing tables first
         lo, hi = _data_span(kpi, tables)
         start = lo if start is None else start
         end = hi if end is None else end
     periods = period_range(start, end, f, fiscal_year_start_month=fy)
+    index = pd.Index([p.label for p in periods], name="period")
+    if kpi.set_based:
+        args = _arguments(kpi, data, tables, kpi.series, kwargs)
+        values = _resolve(kpi.series)(periods=periods, **args)
+        out = pd.Series(values.to_numpy(dtype="float64"), index=index, name=kpi.id)
+        _remember(kpi, tables, periods, out, args, kwargs)
+        return out
     values = []
     for p in periods:
         value = compute_kpi(kpi_id, data, p, **kwargs)
         values.append(math.nan if value is None else float(value))
-    return pd.Series(values, index=pd.Index([p.label for p in periods], name="period"),
-                     name=kpi.id, dtype="float64")
+    return pd.Series(values, index=index, name=kpi.id, dtype="float64")
+
+
+def _remember(kpi: KPI, tables: Mapping[str, Any], periods: list[Period], values: pd.Series,
+              args: Mapping[str, Any], kwargs: Mapping[str, Any]) -> None:
+    """Inside :func:`_memoized`, keep each period's value for later :func:`compute_kpi` calls."""
+    memo = _MEMO.get()
+    if memo is None or kwargs:
+        return
+    inputs = tuple(tables[t] for t in kpi.tables)
+    tokens = _tokens(inputs)
+    if tokens is None:
+        return
+    for p, value in zip(periods, values.tolist(), strict=True):
+        memo[_memo_key(kpi, inputs, p, args.get("stages"))] = (inputs, tokens, float(value))

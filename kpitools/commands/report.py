@@ -60,13 +60,15 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
               help="Reports run at once (one kernel each).")
 @click.option("--pdf", is_flag=True, help="Also print report.pdf with headless Chromium.")
+@click.option("--paper", type=click.Choice(["a4", "letter"], case_sensitive=False), default="a4",
+              show_default=True, help="PDF page size.")
 @click.option("--force", is_flag=True, help="Replace existing reports (kept by default).")
 @click.option("--template", default=None, type=click.Path(dir_okay=False),
               help="Report notebook [default: templates/quarterly_report.ipynb].")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="Extra template parameter, type-checked (see `kpitools templates`).")
 def report(client_dirs: tuple[str, ...], quarters: tuple[str, ...], lang: str | None, out: str,
-           workers: int, pdf: bool, force: bool, template: str | None,
+           workers: int, pdf: bool, paper: str, force: bool, template: str | None,
            params: tuple[str, ...]) -> None:
     """Run the quarterly report for every CLIENT_DIR and --quarter, then write OUT/index.html.
 
@@ -76,7 +78,8 @@ def report(client_dirs: tuple[str, ...], quarters: tuple[str, ...], lang: str | 
 
     with _friendly_errors():
         results = run_reports(list(client_dirs), list(quarters), lang=lang, out=out,
-                              workers=workers, pdf=pdf, force=force, template=template,
+                              workers=workers, pdf=pdf, paper=paper.lower(), force=force,
+                              template=template,
                               params=_parse_params(params), progress=True)
     index = Path(out).resolve() / "index.html"
     click.echo(f"Index: {index}")
@@ -93,18 +96,22 @@ def report(client_dirs: tuple[str, ...], quarters: tuple[str, ...], lang: str | 
 @click.command("new-client")
 @click.argument("slug")
 @click.option("--name", required=True, help="Client name, in the --lang language.")
+@click.option("--name-en", default=None,
+              help="The client's English name, when --name is the Chinese one.")
 @click.option("--lang", type=_LANG, default="zh-TW", show_default=True, help="Report language.")
 @click.option("--business-model", default="saas", show_default=True,
               type=click.Choice(["saas", "ecommerce", "services", "content"]),
               help="Decides which data intake files are created.")
 @click.option("--root", default="clients", show_default=True, type=click.Path(file_okay=False),
               help="Folder that holds client folders.")
-def new_client(slug: str, name: str, lang: str, business_model: str, root: str) -> None:
+def new_client(slug: str, name: str, name_en: str | None, lang: str, business_model: str,
+               root: str) -> None:
     """Create a client folder SLUG: client.yml, intake CSVs, intake_guide.md, README.md."""
     from kpitools.report.scaffold import new_client as scaffold
 
     with _friendly_errors():
-        folder = scaffold(slug, name=name, lang=lang, business_model=business_model, root=root)
+        folder = scaffold(slug, name=name, name_en=name_en, lang=lang,
+                          business_model=business_model, root=root)
     click.echo(f"Created {folder}")
     for item in sorted(folder.iterdir()):
         click.echo(f"  {item.name}")

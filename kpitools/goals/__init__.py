@@ -3,6 +3,8 @@
 The article's method as tested functions (zh-TW / en text kept in ``texts.yaml``):
 
 * :class:`Goal` and its files — :func:`read_goals`, :func:`write_goals`, :func:`goals_from_client`;
+* :func:`parse_goal` — a goal sentence in zh-TW or English read into KPI, target, period or
+  deadline, scope and owner;
 * :func:`check_smart` and :func:`rewrite_goal` — is the goal Specific, Measurable, Achievable,
   Relevant and Time-bound, and how to make it so;
 * :func:`attainment`, :func:`pacing`, :func:`scorecard` — how far along each goal is;
@@ -20,6 +22,7 @@ from kpitools.goals.attainment import (
     Pace,
     attainment,
     default_method,
+    explain_attainment,
     pacing,
     scorecard,
 )
@@ -54,6 +57,7 @@ from kpitools.goals.okr import (
     pay_caution,
     period_score,
 )
+from kpitools.goals.parse import ParsedGoal, parse_goal
 from kpitools.goals.questionnaire import (
     QuestionnaireResult,
     example_answers,
@@ -84,6 +88,7 @@ __all__ = [
     "Measure",
     "Objective",
     "Pace",
+    "ParsedGoal",
     "QuestionnaireResult",
     "attainment",
     "bonus",
@@ -92,6 +97,7 @@ __all__ = [
     "commission",
     "default_method",
     "example_answers",
+    "explain_attainment",
     "findings_frame",
     "goal_from_dict",
     "goal_sentence",
@@ -105,6 +111,7 @@ __all__ = [
     "okr_pay_caution",
     "okr_table",
     "pacing",
+    "parse_goal",
     "parse_goal_text",
     "pay_caution",
     "payout_table",

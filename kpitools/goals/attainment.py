@@ -13,10 +13,19 @@ method               formula                  use
                                               direction (OKR style; oslokommune/okr-tracker)
 ==================== ======================== =================================================
 
-Zero and negative targets (Stratec / CAMMS rule, kpi-definitions.md §3.2): with T = 0 the ratio
-methods score 1.0 when the target is met (A ≥ 0 for higher, A ≤ 0 for lower) and 0.0 otherwise.
-With T < 0 the polarity flips (higher: 2 − A ÷ T, lower: A ÷ T), so beating a negative target
-still scores above 100 % (a loss limited to −50 against a target of −100 scores 150 %).
+Zero and negative targets. With T = 0 the ratio methods score 1.0 when the target is met (A ≥ 0
+for higher, A ≤ 0 for lower) and 0.0 otherwise (Stratec / CAMMS rule, kpi-definitions.md §3.2).
+A ratio of two numbers is a fair score only when both lie on the same side of zero, and for a
+lower-is-better KPI only above zero: net MRR churn of −5.34 % against a target of −0.28 % is
+"19 times the target" (1907 %) only because the target happens to sit near zero. So:
+
+* higher is better, T < 0 and A < 0 (limit a loss): the polarity flips, 2 − A ÷ T (a loss of
+  −50 against a limit of −100 scores 150 %), as in Stratec / CAMMS;
+* lower is better with T < 0, or A and T on opposite sides of zero (either direction): the
+  ratio is not meaningful. With a baseline B ≠ T the score is the share of the gap closed,
+  (A − B) ÷ (T − B) (method ``gap``); without one it is NaN, and :func:`explain_attainment`
+  says why (``not_meaningful``).
+
 ``inverse_ratio`` needs T > 0 and A > 0. The result is then clipped to ``[floor, cap]``
 (``floor=0.0`` by default; ``cap=None`` means no cap). A missing actual or target gives NaN.
 
@@ -24,7 +33,10 @@ Pacing (§3.3): the linear pacer expects ``target × elapsed ÷ period length`` 
 or business days with ``curve="business_days"``). A flow (``cumulative=True``: revenue, new
 customers) is projected at its run rate, ``actual_to_date ÷ elapsed fraction``; a level
 (``cumulative=False``: MRR, churn rate) is expected to move linearly from ``baseline`` to ``target``
-and projected to stay where it is. Status is read from the projected attainment:
+and projected to stay where it is; a rate that accumulates over the period against a fixed opening
+count (quarterly churn, ``aggregation: accumulating``) is paced like a flow. A mid-period
+scorecard uses nothing after ``as_of`` (month-end stocks are read at the last month-end on or
+before it; see :func:`scorecard`). Status is read from the projected attainment:
 ``on_track`` ≥ :data:`ON_TRACK_AT` (100 %), ``at_risk`` ≥ :data:`AT_RISK_AT` (90 %), else
 ``off_track``; once the period is over the same bands read ``achieved`` / ``near_miss`` /
 ``missed``. Both thresholds are parameters (our proposal, kpi-definitions.md §3.3).
@@ -43,12 +55,14 @@ import pandas as pd
 from kpitools._errors import KpitoolsError
 from kpitools.goals.model import (
     DIRECTIONS,
+    CustomMetric,
     Goal,
     as_goals,
     check_lang,
     resolve_catalog,
     text,
 )
+from kpitools.goals.scope import goal_data
 from kpitools.periods import Period, as_period, parse_period
 
 __all__ = [
@@ -59,6 +73,7 @@ __all__ = [
     "Pace",
     "attainment",
     "default_method",
+    "explain_attainment",
     "pacing",
     "scorecard",
 ]
@@ -74,7 +89,8 @@ ON_TRACK_AT = 1.0
 AT_RISK_AT = 0.9
 #: Catalog KPIs that are flows summed over the period (paced at their run rate). Every other KPI
 #: is treated as a level (an average, a rate or a stock such as MRR or followers) and projected
-#: flat. A catalog entry may say so itself with ``aggregation: flow`` or ``aggregation: stock``.
+#: flat. A catalog entry may say so itself with ``aggregation: flow`` or ``aggregation: stock``;
+#: ``aggregation: accumulating`` (churn rates) is paced like a flow.
 FLOW_KPIS = frozenset({
     "revenue", "gross_margin", "new_customers", "new_customers_orders", "tcv", "sessions",
     "active_users", "key_events", "ad_revenue", "affiliate_revenue", "content_revenue",
@@ -97,6 +113,47 @@ def _check_direction(direction: str) -> None:
 
 def _missing(x: float | None) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _crosses_zero(a: float, t: float, direction: str) -> bool:
+    """True when a ratio of actual and target would not be a fair score (module docstring)."""
+    if t == 0:
+        return False
+    if (a < 0 < t) or (t < 0 < a):
+        return True
+    return direction == "lower" and t < 0
+
+
+def explain_attainment(actual: float, target: float, direction: str = "higher",
+                       baseline: float | None = None, method: str | None = None,
+                       cap: float | None = None,
+                       floor: float | None = 0.0) -> tuple[float, str, str]:
+    """Attainment with the method actually used and, when it differs, why.
+
+    Returns ``(score, method_used, reason)``: ``reason`` is ``""`` normally, ``"gap"`` when a
+    negative or sign-crossing target was scored as the share of the gap closed from the
+    baseline, ``"not_meaningful"`` when it could not be scored (no baseline), with NaN.
+
+    Examples
+    --------
+    Net MRR churn (lower is better): baseline +0.5 %, target −0.28 %, actual −5.34 %. The gap
+    from +0.5 % to −0.28 % is 0.78 points; the actual closed 5.84 points of it, 7.49 times:
+
+    >>> score, used, why = explain_attainment(-0.0534, -0.0028, "lower", baseline=0.005)
+    >>> round(score, 3), used, why
+    (7.487, 'gap', 'gap')
+    >>> explain_attainment(-0.0534, -0.0028, "lower")[1:]
+    ('ratio', 'not_meaningful')
+    """
+    _check_direction(direction)
+    used = default_method(direction) if method is None else method
+    if (method in (None, "ratio", "downward_polarity") and not _missing(actual)
+            and not _missing(target) and _crosses_zero(float(actual), float(target), direction)):
+        if _missing(baseline) or float(baseline) == float(target):
+            return math.nan, "ratio", "not_meaningful"
+        score = attainment(actual, target, direction, baseline, "baseline_linear", cap, floor)
+        return score, "gap", "gap"
+    return attainment(actual, target, direction, baseline, method, cap, floor), used, ""
 
 
 def attainment(actual: float, target: float, direction: str = "higher",
@@ -164,6 +221,10 @@ def attainment(actual: float, target: float, direction: str = "higher",
     elif t == 0:
         met = a >= 0 if direction == "higher" else a <= 0
         score = 1.0 if met else 0.0
+    elif _crosses_zero(a, t, direction):
+        if _missing(baseline) or float(baseline) == t:
+            return math.nan  # see explain_attainment for the reason
+        score = (a - float(baseline)) / (t - float(baseline))
     else:
         ratio = a / t
         flips = t < 0
@@ -290,6 +351,66 @@ def _is_flow(kpi: Any, flows: Iterable[str] | None) -> bool:
     return kpi.id in FLOW_KPIS
 
 
+def _has_source(goal: Goal) -> bool:
+    return isinstance(goal.kpi, CustomMetric) and bool(goal.kpi.data_source)
+
+
+def _score_custom(goal: Goal, gp: Period, stop: pd.Timestamp | None, data: Any, lang: str,
+                  row: dict, direction: str, baseline: float | None,
+                  baseline_period: str | None, target: float,
+                  bands: tuple[float, float]) -> dict:
+    """A custom KPI read from its own file: one value per period, scored once the period ends."""
+    from kpitools.goals.custom import custom_value
+
+    use = default_method(direction)
+    row.update(direction=direction, baseline=baseline, baseline_period=baseline_period,
+               target=target, method=use, unit=goal.kpi.unit, tables=goal.kpi.data_source,
+               formula=text("scorecard.custom_formula", lang, source=goal.kpi.data_source),
+               window_start=gp.start.date(), window_end=gp.last_day.date())
+    if stop is not None and stop < gp.last_day:
+        row.update(status="no_data", status_label=text("status.no_data", lang),
+                   note=text("scorecard.custom_not_over", lang), actual=math.nan,
+                   attainment=math.nan)
+        return row
+    try:
+        actual = custom_value(goal.kpi, data, gp.label)
+    except KpitoolsError as exc:
+        actual, row["note"] = math.nan, str(exc).splitlines()[0]
+    row["actual"] = actual
+    score, used, why = explain_attainment(actual, target, direction, baseline, use)
+    row.update(attainment=score, method=used)
+    if why:
+        row["note"] = text(f"scorecard.attainment_{why}", lang)
+    if _missing(score):
+        row["status"] = "no_data"
+        row["note"] = row["note"] or text("scorecard.custom_no_row", lang, period=gp.label)
+    else:
+        row.update(elapsed_fraction=1.0, expected_to_date=target, pace_ratio=score,
+                   projected=actual, projected_attainment=score,
+                   status=status_for(score, True, on_track_at=bands[0], at_risk_at=bands[1]))
+    row["status_label"] = text(f"status.{row['status']}", lang)
+    return row
+
+
+def _accumulates(kpi: Any, flows: Iterable[str] | None) -> bool:
+    """A rate whose numerator builds up over the period against a fixed opening denominator
+    (churn rates: ``aggregation: accumulating``): paced like a flow, not held flat."""
+    return flows is None and getattr(kpi, "aggregation", None) == "accumulating"
+
+
+def _month_end_stock(kpi: Any) -> bool:
+    """KPIs read from contracts at month-ends (MRR, churn): measurable only to a month-end."""
+    return (getattr(kpi, "aggregation", None) in ("stock", "accumulating")
+            and "contracts" in tuple(getattr(kpi, "tables", ())))
+
+
+def _last_month_end(day: pd.Timestamp) -> pd.Timestamp:
+    """``day`` itself when it is the last day of a month, else the last day of the month before
+    (as of 15 November: 31 October)."""
+    after = day + pd.Timedelta(days=1)
+    return day if after.day == 1 else pd.Timestamp(day.year, day.month, 1) - pd.Timedelta(days=1)
+
+
 def measured_baseline(goal: Goal, data: Any,
                       catalog: Any = None) -> tuple[float | None, str | None]:
     """The goal's baseline and its period: as written, else measured from ``data``.
@@ -300,6 +421,9 @@ def measured_baseline(goal: Goal, data: Any,
     """
     if goal.baseline is not None:
         return goal.baseline, goal.baseline_period
+    if (goal.period is not None and _has_source(goal)
+            and getattr(data, "path", None) is not None):
+        return _custom_baseline(goal, data)
     if data is None or goal.kpi_id is None or goal.period is None:
         return None, None
     fy = _fy(data)
@@ -308,8 +432,37 @@ def measured_baseline(goal: Goal, data: Any,
     if isinstance(data, pd.Series):
         value = data.get(bp)
         return (None, None) if _missing(value) else (float(value), bp)
+    cat = resolve_catalog(catalog)
+    data, _ = goal_data(goal, data, tuple(getattr(_entry(cat, goal.kpi_id), "tables", ())))
     try:
-        value = resolve_catalog(catalog).compute_kpi(goal.kpi_id, data, bp)
+        value = cat.compute_kpi(goal.kpi_id, data, bp, **kpi_args(goal))
+    except KpitoolsError:
+        return None, None
+    return (None, None) if _missing(value) else (float(value), bp)
+
+
+def kpi_args(goal: Goal) -> dict[str, Any]:
+    """Extra arguments of the goal's KPI (``kpi_args:`` in the goal, e.g. ``{region: 台中}`` for
+    revenue from one market); empty for most goals."""
+    args = goal.extra.get("kpi_args") if isinstance(goal.extra, Mapping) else None
+    return dict(args) if isinstance(args, Mapping) else {}
+
+
+def _entry(cat: Any, kpi_id: str) -> Any:
+    try:
+        return cat.get_kpi(kpi_id)
+    except KpitoolsError:
+        return None
+
+
+def _custom_baseline(goal: Goal, client: Any) -> tuple[float | None, str | None]:
+    from kpitools.goals.custom import custom_value
+
+    fy = _fy(client)
+    bp = goal.baseline_period or parse_period(goal.period,
+                                              fiscal_year_start_month=fy).previous().label
+    try:
+        value = custom_value(goal.kpi, client, bp)
     except KpitoolsError:
         return None, None
     return (None, None) if _missing(value) else (float(value), bp)
@@ -334,7 +487,12 @@ def scorecard(goals: Iterable[Goal | Mapping[str, Any]] | pd.DataFrame, data: An
         last day (an annual goal in a Q3 report is paced as of 30 September). None: every goal,
         measured over its whole period.
     as_of : date, optional
-        Measure up to this day instead (a mid-quarter check).
+        Measure up to this day instead (a mid-quarter check). Nothing after ``as_of`` is used:
+        KPIs read from contracts at month-ends (``aggregation: stock`` or ``accumulating`` in the
+        catalog: MRR, ARPA, churn rates) are measured to the last month-end on or before
+        ``as_of`` (a customer leaving on 20 November does not count as of 15 November), and the
+        note says so. Accumulating rates (quarterly churn) are paced on what has happened so
+        far, like flows, instead of being held flat.
     method : str, optional
         Attainment method for every goal; default per direction (:func:`default_method`).
     flows : iterable of str, optional
@@ -355,7 +513,7 @@ def scorecard(goals: Iterable[Goal | Mapping[str, Any]] | pd.DataFrame, data: An
     fy = _fy(data)
     report = as_period(period, fiscal_year_start_month=fy)
     rows = []
-    for goal in as_goals(goals):
+    for goal in as_goals(goals, context=data):
         gp = None if goal.period is None else parse_period(goal.period, fiscal_year_start_month=fy)
         if report is not None and gp is not None and not _overlaps(gp, report):
             continue
@@ -385,9 +543,14 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
     else:
         name = goal.kpi.name_for(lang) if goal.kpi is not None else ""
         row.update(kpi=name, kpi_name=name)
-    direction = goal.direction or getattr(kpi, "direction", None) or "higher"
+    direction = (goal.direction or getattr(kpi, "direction", None)
+                 or getattr(goal.kpi, "direction", None) or "higher")
     baseline, baseline_period = measured_baseline(goal, data, cat)
     target = goal.resolved_target(baseline)
+    if (kpi is None and _has_source(goal) and getattr(data, "path", None) is not None
+            and gp is not None and target is not None):
+        return _score_custom(goal, gp, stop, data, lang, row, direction, baseline,
+                             baseline_period, target, bands)
     use = method or default_method(direction)
     row.update(direction=direction, baseline=baseline, baseline_period=baseline_period,
                target=target, method=use)
@@ -402,11 +565,24 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
                    attainment=math.nan)
         return row
     complete = stop is None or stop >= gp.last_day
+    if not complete and _month_end_stock(kpi):
+        as_of = stop
+        stop = _last_month_end(stop)
+        row["note"] = text("scorecard.month_end", lang, end=stop.date().isoformat(),
+                           as_of=as_of.date().isoformat())
+        if stop < gp.start:
+            row.update(status="no_data", status_label=text("status.no_data", lang),
+                       note=text("scorecard.no_month_yet", lang), actual=math.nan,
+                       attainment=math.nan)
+            return row
     window = gp if complete else Period(gp.start, stop + pd.Timedelta(days=1), gp.freq,
                                         gp.fiscal_year_start_month)
     row.update(window_start=window.start.date(), window_end=window.last_day.date())
+    data, why_scope = goal_data(goal, data, tuple(kpi.tables))
+    if why_scope:
+        row["note"] = text(f"scope.{why_scope}", lang, scope=goal.scope)
     try:
-        actual = float(cat.compute_kpi(kpi.id, data, window))
+        actual = float(cat.compute_kpi(kpi.id, data, window, **kpi_args(goal)))
     except KpitoolsError as exc:
         actual = math.nan
         row["note"] = str(exc).splitlines()[0]
@@ -414,7 +590,10 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
     if use == "baseline_linear" and baseline is None:
         row["note"] = row["note"] or text("scorecard.no_baseline", lang)
         actual = math.nan
-    row["attainment"] = attainment(actual, target, direction, baseline, use)
+    row["attainment"], used, why = explain_attainment(actual, target, direction, baseline, use)
+    if why:
+        row["method"] = used
+        row["note"] = row["note"] or text(f"scorecard.attainment_{why}", lang)
     if _missing(row["attainment"]):
         row["status"] = "no_data"
     elif complete:
@@ -424,7 +603,7 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
                                      at_risk_at=at_risk_at))
     else:
         pace = pacing(actual, target, gp, stop, direction=direction,
-                      cumulative=_is_flow(kpi, flows),
+                      cumulative=_is_flow(kpi, flows) or _accumulates(kpi, flows),
                       baseline=baseline, method=use, on_track_at=on_track_at,
                       at_risk_at=at_risk_at)
         row.update(elapsed_fraction=pace.elapsed_fraction, expected_to_date=pace.expected_to_date,

@@ -57,7 +57,7 @@ _HERE = Path(__file__).parent
 CSV_COLUMNS = (
     "goal_id", "kpi", "target", "period", "direction", "baseline", "baseline_period", "owner",
     "strategy", "objective", "scope", "target_change", "deadline", "kpi_definition",
-    "kpi_data_source", "objective_en",
+    "kpi_data_source", "objective_en", "target_delta",
 )
 _PERCENT = 100.0
 
@@ -160,8 +160,10 @@ class Goal:
         Segment the goal covers (``"B2B customers"``); None or ``"all"`` means the whole business.
     baseline, baseline_period
         Where the KPI stands now, and in which period that was measured (``"2023Q4"``).
-    target, target_change
-        Absolute target, or change from the baseline as a fraction (0.10 = +10 %, −0.2 = −20 %).
+    target, target_change, target_delta
+        Absolute target, or change from the baseline as a fraction (0.10 = +10 %, −0.2 = −20 %),
+        or change in the KPI's own units (+0.03 = three percentage points on a rate, +50 new
+        customers on a count).
     direction : {"higher", "lower"} or None
         Which way is better; None = take it from the catalog.
     period, deadline
@@ -178,6 +180,7 @@ class Goal:
     baseline_period: str | None = None
     target: float | None = None
     target_change: float | None = None
+    target_delta: float | None = None
     direction: str | None = None
     period: str | None = None
     deadline: str | None = None
@@ -194,16 +197,21 @@ class Goal:
         return pick(self.objective, lang)
 
     def resolved_target(self, baseline: float | None = None) -> float | None:
-        """``target`` if given, else ``baseline × (1 + target_change)``; None if neither is known.
+        """``target`` if given, else ``baseline × (1 + target_change)`` or ``baseline +
+        target_delta``; None if neither is known.
 
         ``baseline`` overrides the goal's own baseline (e.g. one measured from the data).
         """
         if self.target is not None:
             return self.target
         base = self.baseline if baseline is None else baseline
-        if self.target_change is None or base is None:
+        if base is None:
             return None
-        return base * (1.0 + self.target_change)
+        if self.target_change is not None:
+            return base * (1.0 + self.target_change)
+        if self.target_delta is not None:
+            return base + self.target_delta
+        return None
 
     def required_change(self, baseline: float | None = None) -> float | None:
         """Relative change the goal asks for, ``target ÷ baseline − 1`` (None if unknown or
@@ -280,17 +288,33 @@ def _text_or_none(value: Any) -> str | None:
 _GOAL_KEYS = {f.name for f in fields(Goal)} - {"extra"}
 
 
-def goal_from_dict(raw: Mapping[str, Any], *, index: int | None = None) -> Goal:
+def goal_from_dict(raw: Mapping[str, Any], *, index: int | None = None, context: Any = None,
+                   reference_date: Any = None) -> Goal:
     """Build a :class:`Goal` from a dict (a ``client.yml`` entry, a YAML item or a CSV row).
 
     ``kpi`` may be an id or a mapping ``{name, definition, data_source, unit, direction}`` for a
     custom metric; a CSV row may instead carry ``kpi_definition`` / ``kpi_data_source`` columns.
     ``target_change`` accepts ``0.1`` or ``"10%"``. Unknown keys are kept in ``Goal.extra``.
+
+    A goal may also be written as a sentence (``text: 2024Q4 把贏單率提高到10%，由業務部負責``):
+    :func:`kpitools.goals.parse.parse_goal` fills every field the entry does not give itself
+    (``context``: the client, so that the KPI suits its business model and tables;
+    ``reference_date``, or the entry's own ``reference_date:``, anchors relative deadlines such as
+    「三個月內」; write it in client.yml so the goal does not move each time it is read).
     """
     if not isinstance(raw, Mapping):
         raise KpitoolsError(f"a goal must be a mapping of fields, got {type(raw).__name__}.\n"
                             "Hint: write each goal as {goal_id: g1, kpi: new_customers, ...}.")
     data = {str(k).strip(): v for k, v in raw.items()}
+    sentence = _text_or_none(data.get("text"))
+    if sentence is not None:
+        from kpitools.goals.parse import parse_goal
+
+        when = reference_date if reference_date is not None else data.get("reference_date")
+        parsed = parse_goal(sentence, data=context, reference_date=when)
+        for key, value in parsed.to_goal().to_dict().items():
+            if key != "goal_id" and data.get(key) is None:
+                data[key] = value
     goal_id = _text_or_none(data.get("goal_id") or data.get("id")) or (
         f"g{index + 1}" if index is not None else "goal")
     kpi: Any = data.get("kpi")
@@ -336,6 +360,7 @@ def goal_from_dict(raw: Mapping[str, Any], *, index: int | None = None) -> Goal:
         baseline_period=_text_or_none(data.get("baseline_period")),
         target=_number("target", data.get("target"), goal_id),
         target_change=_number("target_change", data.get("target_change"), goal_id),
+        target_delta=_number("target_delta", data.get("target_delta"), goal_id),
         direction=direction,
         period=_text_or_none(period),
         deadline=_text_or_none(data.get("deadline")),
@@ -347,17 +372,20 @@ def goal_from_dict(raw: Mapping[str, Any], *, index: int | None = None) -> Goal:
     )
 
 
-def _as_goal(item: Goal | Mapping[str, Any], index: int) -> Goal:
-    return item if isinstance(item, Goal) else goal_from_dict(item, index=index)
+def _as_goal(item: Goal | Mapping[str, Any], index: int, context: Any = None) -> Goal:
+    return item if isinstance(item, Goal) else goal_from_dict(item, index=index, context=context)
 
 
-def as_goals(goals: Iterable[Goal | Mapping[str, Any]] | Goal | Mapping[str, Any]) -> list[Goal]:
-    """A list of goals from one goal, a list of goals/dicts, or a goals DataFrame."""
+def as_goals(goals: Iterable[Goal | Mapping[str, Any]] | Goal | Mapping[str, Any],
+             context: Any = None) -> list[Goal]:
+    """A list of goals from one goal, a list of goals/dicts, or a goals DataFrame.
+
+    ``context`` (the client) is used to read goals written as sentences (``text:``)."""
     if isinstance(goals, pd.DataFrame):
         return goals_from_frame(goals)
     if isinstance(goals, Goal | Mapping):
-        return [_as_goal(goals, 0)]
-    return [_as_goal(g, i) for i, g in enumerate(goals)]
+        return [_as_goal(goals, 0, context)]
+    return [_as_goal(g, i, context) for i, g in enumerate(goals)]
 
 
 # ---------------------------------------------------------------- tables and files
@@ -465,4 +493,5 @@ def goals_from_client(client: Any) -> list[Goal]:
         raw = getattr(client, "goals", None)
         if raw is None:
             raw = (getattr(client, "config", None) or {}).get("goals") or []
+        return [_as_goal(r, i, client) for i, r in enumerate(raw)]
     return [_as_goal(r, i) for i, r in enumerate(raw)]

@@ -5,19 +5,19 @@ Specific / Measurable / Achievable / Relevant / Time-bound wording; kpi-definiti
 
 Specific
     fail without a KPI (catalog id or a custom metric with a definition), or without a stated
-    result (no target and no change): "improve customer count" names no amount. The scope defaults
-    to the whole business and is then mentioned.
+    result (no target and no change): "improve customer count" names no amount. warn without an
+    owner (Doran's *assignable*: who answers for it), so a goal nobody owns is never SMART. The
+    scope defaults to the whole business and is then mentioned.
 Measurable
     fail without a numeric target, for a custom metric without a data source, or when the target
     moves the wrong way for the KPI's direction; warn without a baseline (and none measurable from
     the data), when target = baseline, or when the client lacks a table the KPI needs.
 Achievable
-    with data: the required change from baseline to target, compared with the client's own
-    historical change of the same KPI over the same span (period-over-period, from the catalog's
-    ``kpi_series``; ``data`` may also be that series). fail when it exceeds the best past change
-    by more than ``max(ACHIEVABLE_MARGIN_PP, ACHIEVABLE_MARGIN_REL × |best|)``; warn when it
-    exceeds the best, when it is below the worst (sandbagging), or with fewer than
-    :data:`MIN_HISTORY` past changes; warn without data.
+    with data: the required change from baseline to target, compared with the spread of the
+    client's own comparable past changes of the KPI (same span and, with enough history, same
+    season; :mod:`kpitools.goals.achievable`). fail when it lies more than two spreads beyond the
+    typical change; warn above one spread (stretch), below minus one spread (too easy), or with
+    fewer than :data:`MIN_HISTORY` comparable changes (history too short); warn without data.
 Relevant
     the catalog lists the KPI under the goal's strategy (or the client's): pass; the KPI serves
     other strategies: fail; no KPI yet, no strategy known, or a custom metric: warn.
@@ -31,7 +31,6 @@ Messages and suggestions come from ``texts.yaml`` in zh-TW or en.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from kpitools._errors import KpitoolsError, PeriodError
+from kpitools.goals.achievable import MIN_HISTORY, compare_with_history
 from kpitools.goals.attainment import measured_baseline
 from kpitools.goals.model import (
     DIRECTIONS,
@@ -51,11 +51,11 @@ from kpitools.goals.model import (
     resolve_catalog,
     text,
 )
+from kpitools.goals.parse import parse_goal
+from kpitools.goals.scope import goal_data
 from kpitools.periods import Period, parse_period
 
 __all__ = [
-    "ACHIEVABLE_MARGIN_PP",
-    "ACHIEVABLE_MARGIN_REL",
     "CRITERIA",
     "MIN_HISTORY",
     "Finding",
@@ -69,12 +69,6 @@ __all__ = [
 
 CRITERIA = ("specific", "measurable", "achievable", "relevant", "time_bound")
 STATUSES = ("pass", "warn", "fail")
-#: Fewer past period-over-period changes than this: too little history to judge.
-MIN_HISTORY = 3
-#: A required change this many percentage points above the best past change is "far beyond" …
-ACHIEVABLE_MARGIN_PP = 0.05
-#: … or this share of the best past change, whichever is larger.
-ACHIEVABLE_MARGIN_REL = 0.5
 _PERCENT = 100.0
 
 
@@ -114,64 +108,20 @@ def findings_frame(findings: Sequence[Finding], lang: str = "zh-TW") -> pd.DataF
 
 
 # ---------------------------------------------------------------- free-text goals
-_ZH_DIGITS = {"一": "1", "二": "2", "三": "3", "四": "4"}
-_RE_ZH_QUARTER = re.compile(r"(\d{4})\s*年\s*(?:第\s*)?([一二三四1-4])\s*(?:季度|季)")
-_RE_ZH_MONTH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月")
-_RE_PERIOD = re.compile(r"(?<!\d)(\d{4}\s*[-_ ]?\s*Q[1-4]|Q[1-4]\s*[-_ ]?\s*\d{4}|\d{4}[-/]\d{1,2})"
-                        r"(?!\d)", re.IGNORECASE)
-_RE_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
-_RE_DOWN = re.compile(r"降低|減少|下降|縮短|reduce|lower|cut|decrease|shrink", re.IGNORECASE)
+def parse_goal_text(goal_text: str, *, catalog: Any = None, goal_id: str = "goal",
+                    data: Any = None, reference_date: Any = None) -> Goal:
+    """Read a free-text goal into a :class:`Goal` with :func:`kpitools.goals.parse.parse_goal`.
 
-
-def _find_period(s: str) -> str | None:
-    if m := _RE_ZH_QUARTER.search(s):
-        return f"{m.group(1)}Q{_ZH_DIGITS.get(m.group(2), m.group(2))}"
-    if m := _RE_ZH_MONTH.search(s):
-        return f"{m.group(1)}-{int(m.group(2)):02d}"
-    if m := _RE_PERIOD.search(s):
-        try:
-            return parse_period(m.group(1)).label
-        except PeriodError:
-            return None
-    return None
-
-
-def _norm(s: str) -> str:
-    return re.sub(r"[\s_\-()（）]", "", s).lower()
-
-
-def _find_kpi(s: str, cat: Any) -> str | None:
-    """The catalog KPI whose id or name (either language) appears in ``s``; the longest wins."""
-    haystack = _norm(s)
-    best: tuple[int, str] | None = None
-    for kpi in cat.list_kpis():
-        names = [kpi.id, *kpi.name.values()]
-        names += [re.sub(r"[(（].*?[)）]", "", n) for n in kpi.name.values()]
-        for name in names:
-            needle = _norm(name)
-            if len(needle) >= 2 and needle in haystack and (best is None or len(needle) > best[0]):
-                best = (len(needle), kpi.id)
-    return None if best is None else best[1]
-
-
-def parse_goal_text(goal_text: str, *, catalog: Any = None, goal_id: str = "goal") -> Goal:
-    """Read what a free-text goal states: catalog KPI (by id or name), % change, period.
-
-    Best effort, for the workshop's first pass; the consultant then completes the goal with
-    :func:`rewrite_goal`. The original wording is kept as ``objective``.
+    KPI (for the client's business model and tables when ``data`` is a client), absolute or
+    relative target, baseline period, period or deadline (relative ones counted from
+    ``reference_date``), scope and owner. The original wording is kept as ``objective``.
 
     >>> parse_goal_text("improve customer count", catalog=_NoCatalog()).target_change is None
     True
     """
-    cat = resolve_catalog(catalog)
-    kpi = _find_kpi(goal_text, cat)
-    change = None
-    if m := _RE_PERCENT.search(goal_text):
-        change = float(m.group(1)) / _PERCENT
-        if _RE_DOWN.search(goal_text):
-            change = -change
-    return Goal(goal_id=goal_id, kpi=kpi, objective=goal_text, target_change=change,
-                period=_find_period(goal_text))
+    stand_in = None if catalog is None or catalog is resolve_catalog(None) else catalog
+    parsed = parse_goal(goal_text, data=data, reference_date=reference_date, catalog=stand_in)
+    return parsed.to_goal(goal_id)
 
 
 class _NoCatalog:
@@ -200,12 +150,18 @@ def _specific(goal: Goal, entry: Any, lang: str) -> Finding:
     name = _kpi_name(goal, entry, lang)
     if isinstance(goal.kpi, CustomMetric) and not pick(goal.kpi.definition, lang):
         return _finding("specific", "fail", "custom_no_definition", lang, kpi=name)
-    if goal.target is None and goal.target_change is None:
+    if not _has_target(goal):
         return _finding("specific", "fail", "no_result", lang, kpi=name)
+    if not goal.owner or not str(goal.owner).strip():
+        return _finding("specific", "warn", "no_owner", lang, kpi=name)
     if goal.scope in (None, "all", "全部"):
         return _finding("specific", "pass", "ok_all", lang, kpi=name)
     return _finding("specific", "pass", "ok_scope", lang, kpi=name, scope=goal.scope)
 
+
+
+def _has_target(goal: Goal) -> bool:
+    return any(x is not None for x in (goal.target, goal.target_change, goal.target_delta))
 
 
 def _direction(goal: Goal, entry: Any) -> str:
@@ -219,7 +175,7 @@ def _measurable(goal: Goal, entry: Any, baseline: float | None, data: Any, lang:
         return _finding("measurable", "fail", "no_kpi", lang)
     if isinstance(goal.kpi, CustomMetric) and not goal.kpi.data_source:
         return _finding("measurable", "fail", "no_source", lang, kpi=goal.kpi.name_for(lang))
-    if goal.target is None and goal.target_change is None:
+    if not _has_target(goal):
         return _finding("measurable", "fail", "no_target", lang)
     change = goal.required_change(baseline)
     if change is not None and change != 0:
@@ -227,6 +183,11 @@ def _measurable(goal: Goal, entry: Any, baseline: float | None, data: Any, lang:
         if (change > 0) != wanted_up:
             key = "wrong_way_down" if wanted_up else "wrong_way_up"
             return _finding("measurable", "fail", key, lang)
+    if entry is not None:
+        _, why = goal_data(goal, data, tuple(entry.tables))
+        if why:
+            return _finding("measurable", "warn", "scope_not_applied", lang, scope=goal.scope,
+                            why=text(f"scope.{why}", lang, scope=goal.scope))
     if baseline is None:
         return _finding("measurable", "warn", "no_baseline", lang)
     if change == 0:
@@ -270,6 +231,11 @@ def _history(goal: Goal, gp: Period, data: Any, cat: Any) -> pd.Series | None:
         return data.astype("float64")
     if data is None or goal.kpi_id is None:
         return None
+    have = available_tables(data)
+    entry = cat.get_kpi(goal.kpi_id)
+    if have is not None and any(t not in have for t in getattr(entry, "tables", ())):
+        return None  # the client lacks a table this KPI needs; Measurable says which
+    data, _ = goal_data(goal, data, tuple(getattr(entry, "tables", ())))
     try:
         return cat.kpi_series(goal.kpi_id, data, freq=gp.freq, end=gp.previous().label)
     except KpitoolsError:
@@ -291,27 +257,14 @@ def _achievable(goal: Goal, entry: Any, baseline: float | None, data: Any, cat: 
     series = _history(goal, gp, data, cat)
     if series is None:
         return _finding("achievable", "warn", "no_history", lang, n=0)
-    k = _span(goal, gp, fy)
-    values = series.dropna()
-    before = values.shift(k)
-    growth = (values / before - 1.0)[before.notna() & (before != 0)]
-    sign = 1.0 if _direction(goal, entry) == "higher" else -1.0
-    improvement, required = growth * sign, change * sign
-    n = int(improvement.size)
-    if n < MIN_HISTORY:
-        return _finding("achievable", "warn", "no_history", lang, n=n)
-    best, worst = float(improvement.max()), float(improvement.min())
-    values_fmt = {"required": _pct(change), "best": _pct(best * sign), "worst": _pct(worst * sign),
-                  "n": n, "best_period": str(improvement.idxmax()),
-                  "worst_period": str(improvement.idxmin())}
-    margin = max(ACHIEVABLE_MARGIN_PP, ACHIEVABLE_MARGIN_REL * abs(best))
-    if required > best + margin:
-        return _finding("achievable", "fail", "far_beyond", lang, **values_fmt)
-    if required > best:
-        return _finding("achievable", "warn", "stretch", lang, **values_fmt)
-    if required < worst:
-        return _finding("achievable", "warn", "sandbag", lang, **values_fmt)
-    return _finding("achievable", "pass", "ok", lang, **values_fmt)
+    c = compare_with_history(series, gp.label, _span(goal, gp, fy), change,
+                             _direction(goal, entry), fiscal_year_start_month=fy)
+    basis = text(f"smart.achievable.basis.{c.basis}_{gp.freq}", lang, m=c.n_season)
+    if c.key == "no_history":
+        return _finding("achievable", "warn", "no_history", lang, n=c.n)
+    status = {"far_beyond": "fail", "stretch": "warn", "sandbag": "warn", "ok": "pass"}[c.key]
+    return _finding("achievable", status, c.key, lang, required=_pct(change), n=c.n,
+                    basis=basis, typical=_pct(c.typical), low=_pct(c.low), high=_pct(c.high))
 
 
 def _strategies(goal: Goal, strategy: Any, data: Any) -> list[str]:
@@ -376,7 +329,8 @@ def _time_bound(goal: Goal, fy: int, lang: str) -> Finding:
 
 
 def check_smart(goal: Goal | Mapping[str, Any] | str, data: Any = None, *, lang: str = "zh-TW",
-                catalog: Any = None, strategy: str | Sequence[str] | None = None) -> list[Finding]:
+                catalog: Any = None, strategy: str | Sequence[str] | None = None,
+                reference_date: Any = None, owner: str | None = None) -> list[Finding]:
     """Check a goal against the five SMART criteria; one :class:`Finding` per criterion.
 
     Parameters
@@ -392,6 +346,11 @@ def check_smart(goal: Goal | Mapping[str, Any] | str, data: Any = None, *, lang:
         A stand-in for :mod:`kpitools.catalog` (tests, custom catalogs).
     strategy : str or list of str, optional
         The client's strategy ids when the goal names none (defaults to ``data.strategy``).
+    reference_date : date, optional
+        "Today" for a free-text goal's relative deadline (「三個月內」); default: today.
+    owner : str, optional
+        Who is accountable, when the goal (e.g. a sentence) does not say. A goal without an
+        owner gets a warning under Specific, so it is never SMART.
 
     Examples
     --------
@@ -401,9 +360,12 @@ def check_smart(goal: Goal | Mapping[str, Any] | str, data: Any = None, *, lang:
     check_lang(lang)
     cat = resolve_catalog(catalog)
     if isinstance(goal, str):
-        goal = parse_goal_text(goal, catalog=cat)
+        goal = parse_goal_text(goal, catalog=catalog, data=_client_of(data),
+                               reference_date=reference_date)
     elif not isinstance(goal, Goal):
-        goal = goal_from_dict(goal)
+        goal = goal_from_dict(goal, context=_client_of(data), reference_date=reference_date)
+    if owner:
+        goal = goal.replace(owner=owner)
     entry = _kpi_entry(goal, cat)
     fy = int(getattr(data, "fiscal_year_start_month", None) or 1)
     baseline, _ = measured_baseline(goal, data, cat)
@@ -414,6 +376,11 @@ def check_smart(goal: Goal | Mapping[str, Any] | str, data: Any = None, *, lang:
         _relevant(goal, entry, _strategies(goal, strategy, data), cat, lang),
         _time_bound(goal, fy, lang),
     ]
+
+
+def _client_of(data: Any) -> Any:
+    """``data`` when it can tell a business model or tables (a client or a dict of tables)."""
+    return None if data is None or isinstance(data, pd.Series) else data
 
 
 # ---------------------------------------------------------------- rewrite

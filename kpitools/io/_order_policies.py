@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from kpitools._errors import Problem
-from kpitools.io._parse import normalize_header, parse_numbers
+from kpitools.io._numbers import parse_numbers
+from kpitools.io._parse import normalize_header
 from kpitools.io._shapes import (
     CANCELLED_AT,
     FINANCIAL_STATUS,
@@ -27,7 +28,14 @@ from kpitools.io._shapes import (
     count_noun,
 )
 
-__all__ = ["apply_guests", "apply_refunds", "apply_returns", "net_returns", "tax_inclusive"]
+__all__ = [
+    "apply_guests",
+    "apply_policies",
+    "apply_refunds",
+    "apply_returns",
+    "net_returns",
+    "tax_inclusive",
+]
 
 #: Shopify financial statuses of an order that Shopify's sales report nets to zero.
 REVERSED_STATUSES = ("refunded", "voided")
@@ -286,6 +294,21 @@ def tax_inclusive(shape: Shape, frame: pd.DataFrame, rows: np.ndarray) -> list[P
             "client's figures before and after tax.",
         )
     ]
+
+
+def apply_policies(
+    shape: Shape, orders: pd.DataFrame, rows: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
+    """Returns, refunds, the tax check and guests, in that order, on one row per order."""
+    problems: list[Problem] = []
+    orders, rows, found = apply_returns(shape, orders, rows)
+    problems.extend(found)
+    orders, rows, found = apply_refunds(shape, orders, rows)
+    problems.extend(found)
+    problems.extend(tax_inclusive(shape, orders, rows))
+    orders, found = apply_guests(shape, orders, rows)
+    problems.extend(found)
+    return orders, rows, problems
 
 
 def _cancellation_ids(ids: pd.Series) -> pd.Series:

@@ -52,7 +52,6 @@ import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
 from kpitools.io._parse import normalize_header
-from kpitools.io._shapes import combine_rows
 
 __all__ = ["Preset", "get_preset", "preset_names", "presets_for"]
 
@@ -109,14 +108,6 @@ class Preset:
                 key = frame[column].map(lambda v: None if pd.isna(v) else normalize_header(v))
                 drop |= key.isin(wanted).to_numpy()
         return drop
-
-    def combine_line_items(
-        self, frame: pd.DataFrame, rows: np.ndarray, extra_sums: tuple[str, ...] = ()
-    ) -> tuple[pd.DataFrame, np.ndarray]:
-        """One row per ``line_items_key`` (typed frame in, typed frame out; new objects)."""
-        if self.line_items_key is None:
-            return frame, rows
-        return combine_rows(frame, rows, self.line_items_key, (*self.line_items_sum, *extra_sums))
 
 
 def _from_yaml(preset_id: str, raw: dict) -> Preset:

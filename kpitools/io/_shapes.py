@@ -53,7 +53,8 @@ import numpy as np
 import pandas as pd
 
 from kpitools._errors import KpitoolsError, Problem, did_you_mean
-from kpitools.io._parse import normalize_header, parse_numbers
+from kpitools.io._numbers import parse_numbers
+from kpitools.io._parse import normalize_header
 
 __all__ = ["SHAPE_OPTIONS", "Shape", "combine_rows"]
 

@@ -15,8 +15,12 @@ same problems without raising, for ``kpitools check-data``.
 
 from __future__ import annotations
 
+import copy
 import functools
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path, PureWindowsPath
@@ -40,9 +44,8 @@ __all__ = ["CONFIG_FILE", "Client", "check_client", "load_client"]
 CONFIG_FILE = "client.yml"
 #: Goals agreed in a workshop (notebook 01) are saved beside client.yml and take precedence.
 GOALS_FILE = "goals.yaml"
-#: Options of a table entry that say how the file writes its values (see loaders.load_table).
-VALUE_OPTIONS = ("date_format", "decimal", "currency")
-#: Options a table entry of client.yml may set (shapes and policies of real exports: _shapes.py).
+#: Options a table entry of client.yml may set (shapes and policies of real exports: _shapes.py;
+#: value conventions: date_format, decimal, currency).
 TABLE_OPTIONS = (
     "file",
     "sheet",
@@ -50,8 +53,10 @@ TABLE_OPTIONS = (
     "encoding",
     "preset",
     "columns",
+    "date_format",
+    "decimal",
+    "currency",
     *SHAPE_OPTIONS,
-    *VALUE_OPTIONS,
 )
 # A table may also list several files of the same layout: {files: [{file: a.csv}, {file: b.csv}]}.
 #: Report languages.
@@ -200,11 +205,59 @@ def load_client(client_dir: str | Path) -> Client:
     >>> client = load_client("data/sample/cloudledger")  # doctest: +SKIP
     >>> client["contracts"].head()  # doctest: +SKIP
     """
-    config, tables, problems = _read_client(Path(client_dir))
+    folder = Path(client_dir)
+    digest = _digest(folder)
+    key = str(folder.resolve())
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+    if hit is not None and digest is not None and hit[0] == digest:
+        return _copy(hit[1], folder)
+    config, tables, problems = _read_client(folder)
     if any(p.severity == "error" for ps in problems.values() for p in ps):
         raise DataValidationError({k: v for k, v in problems.items() if v})
     warnings = {k: [p for p in v if p.severity == "warning"] for k, v in problems.items()}
-    return Client(Path(client_dir), config, tables, {k: v for k, v in warnings.items() if v})
+    client = Client(folder, config, tables, {k: v for k, v in warnings.items() if v})
+    if digest is not None:
+        with _CACHE_LOCK:
+            _CACHE[key] = (digest, _copy(client, folder))
+            _CACHE.move_to_end(key)
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return client
+
+
+# ------------------------------------------------------------------------------ client cache
+# A report batch loads the same client for each of its quarters, and reading and validating the
+# files (Excel above all) is most of a small client's report time. So load_client keeps the last
+# few clients of this process, keyed by the folder and a digest of the bytes of every file in it:
+# any edit, added or removed file reads the client again. Each caller gets its own Client with
+# its own config and table objects (copy-on-write copies), so changing one changes no other.
+_CACHE: OrderedDict[str, tuple[bytes, Client]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 4
+_COW = int(pd.__version__.split(".")[0]) >= 3
+
+
+def _digest(folder: Path) -> bytes | None:
+    """A digest of the names and bytes of every file under ``folder``; None if unreadable."""
+    try:
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        h = hashlib.blake2b(digest_size=32)
+        for path in files:
+            h.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+            h.update(path.read_bytes())
+            h.update(b"\0")
+        return h.digest()
+    except OSError:
+        return None
+
+
+def _copy(client: Client, folder: Path) -> Client:
+    tables = {name: frame.copy(deep=not _COW) for name, frame in client.tables.items()}
+    for name, frame in tables.items():
+        frame.attrs = copy.deepcopy(client.tables[name].attrs)
+    return Client(folder, copy.deepcopy(client.config), tables,
+                  copy.deepcopy(client.warnings))
 
 
 def check_client(client_dir: str | Path) -> dict[str, list[Problem]]:
@@ -474,7 +527,7 @@ def _check_config(config: dict[str, Any]) -> list[Problem]:
                 hint="write funnel_stages: [lead, qualified, proposal, won].",
             )
         )
-    problems.extend(_check_goals(config.get("goals")))
+    problems.extend(_check_goals(config.get("goals"), config.get("business_model")))
     return problems
 
 
@@ -528,7 +581,19 @@ def _check_goal_semantics(goal: dict[str, Any], who: str) -> list[Problem]:
     return problems
 
 
-def _check_goals(goals: object) -> list[Problem]:
+def _unread_in_text(goal: dict[str, Any], business_model: object) -> list[str]:
+    """Fields a goal written as a sentence (``text:``) still lacks after reading the sentence."""
+    from kpitools.goals.parse import parse_goal
+
+    parsed = parse_goal(str(goal["text"]), business_model=business_model if isinstance(
+        business_model, str) else None, reference_date=goal.get("reference_date"))
+    read = {"kpi": parsed.kpi, "period": parsed.period or parsed.deadline,
+            "target": next((v for v in (parsed.target, parsed.target_change, parsed.target_delta)
+                            if v is not None), None)}
+    return [f for f in GOAL_FIELDS if goal.get(f) is None and read.get(f) is None]
+
+
+def _check_goals(goals: object, business_model: object = None) -> list[Problem]:
     from kpitools._errors import PeriodError
     from kpitools.periods import parse_period
 
@@ -543,11 +608,14 @@ def _check_goals(goals: object) -> list[Problem]:
             continue
         who = f"goal {i}" + (f" ({goal['goal_id']})" if goal.get("goal_id") else "")
         missing = [f for f in GOAL_FIELDS if goal.get(f) is None]
+        if goal.get("text") and missing:
+            missing = _unread_in_text(goal, business_model)
         if missing:
             problems.append(
                 Problem(
                     f"{who}: missing {missing}",
-                    hint="every goal needs kpi, target and period (e.g. period: 2024Q4).",
+                    hint="every goal needs kpi, target and period (e.g. period: 2024Q4), given "
+                    "as fields or in its text: sentence.",
                 )
             )
         if goal.get("target") is not None and not isinstance(goal["target"], int | float):
@@ -671,11 +739,11 @@ def _file_entry(name: str, entry: object, folder: Path, problems: list[Problem])
             problems.append(Problem(f"tables: {name}: {message}", hint=hint or None))
             return
     try:
-        check_date_format(entry.get("date_format"))
-        check_decimal(entry.get("decimal"))
         preset = get_preset(str(entry["preset"]), name) if entry.get("preset") else None
         given = {k: entry[k] for k in SHAPE_OPTIONS if k in entry}
         Shape.from_options(given, name, preset.policies if preset else {})
+        check_date_format(entry.get("date_format"))
+        check_decimal(entry.get("decimal"))
     except KpitoolsError as exc:
         message, _, hint = str(exc).partition("\nHint: ")
         problems.append(Problem(f"tables: {name}: {message}", hint=hint or None))

@@ -145,10 +145,10 @@ def load_table(
         encoding=encoding,
         sheet=sheet,
         header_row=header_row,
+        options=options,
         date_format=date_format,
         decimal=decimal,
         currency=currency,
-        options=options,
     )
     if frame is None or any(p.severity == "error" for p in problems):
         raise DataValidationError({label: problems})
@@ -173,11 +173,11 @@ def _load(
     sheet: str | int | None = None,
     header_row: int | None = None,
     today: dt.date | None = None,
+    options: Mapping[str, object] | None = None,
     date_format: str = "auto",
     decimal: str = "auto",
     currency: str | None = None,
     client_currency: str | None = None,
-    options: Mapping[str, object] | None = None,
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Load without raising for data problems: ``(frame or None, problems)``.
 
@@ -302,17 +302,11 @@ def _to_canonical(
     if derived_amount or net_subtotal:
         typed, found = shape.amounts_from_lines(typed, subtotal_is_net=net_subtotal)
         problems.extend(found)
-    if spec.name == "orders":
-        typed, rows, found = policies.apply_returns(shape, typed, rows)
-        problems.extend(found)
-        typed, rows, found = policies.apply_refunds(shape, typed, rows)
-        problems.extend(found)
-        problems.extend(policies.tax_inclusive(shape, typed, rows))
-        typed, found = policies.apply_guests(shape, typed, rows)
-        problems.extend(found)
     present = set(typed.columns)
-    if spec.name == "orders":  # empty customers are reported by the guests policy above
-        present.discard("customer_id")
+    if spec.name == "orders":
+        typed, rows, found = policies.apply_policies(shape, typed, rows)
+        problems.extend(found)
+        present.discard("customer_id")  # empty customers are reported by the guests policy
     frame = complete(typed, spec)
     problems.extend(check(frame, spec, rows, present, today=today, reported=parse_problems))
     if frame.empty and not missing:

@@ -108,11 +108,14 @@ def trend_chart(data: pd.Series | pd.DataFrame, *, title: str | None = None,
                 ax.annotate(value_text(values[j], unit, lang, currency), (x[j], values[j]),
                             xytext=(6, 0), textcoords="offset points", va="center",
                             fontsize=9, color=color)
-        if target is not None:
-            _draw_target(ax, target, frame.index, x, unit, lang, currency)
         finite = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        if target is not None and np.isscalar(target):  # keep the target line in view
+            ax.update_datalim([(0, float(target))])
+            ax.autoscale_view()
         if np.nanmin(finite) >= 0:
             ax.set_ylim(bottom=0)
+        if target is not None:
+            _draw_target(ax, target, frame.index, x, unit, lang, currency, points=finite)
         ax.margins(x=0.08)
         format_axis(ax.yaxis, unit, lang, currency)
         set_xticks(ax, labels)
@@ -122,14 +125,40 @@ def trend_chart(data: pd.Series | pd.DataFrame, *, title: str | None = None,
     return fig
 
 
-def _draw_target(ax, target, index, x, unit: str, lang: str, currency: str) -> None:
+#: A point closer than this share of the value axis to the target line would collide with the
+#: target's label (or the point's own value label) if both sat at the same end of the chart.
+LABEL_CLEARANCE = 0.08
+
+
+def _target_label_place(ax, value: float, points: np.ndarray | None) -> tuple[float, str]:
+    """Where the target label goes: the right end, unless the latest value (labelled there) is
+    close to the target; then the left end, or the middle when the first point is close too."""
+    if points is None or points.size == 0:
+        return 1.0, "right"
+    lo, hi = ax.get_ylim()
+    reach = LABEL_CLEARANCE * ((hi - lo) or 1.0)
+    rows = points.reshape(len(points), -1)
+
+    def near(row: np.ndarray) -> bool:
+        return bool(np.any(np.abs(row[np.isfinite(row)] - value) < reach))
+
+    if not near(rows[-1]):
+        return 1.0, "right"
+    if not near(rows[0]):
+        return 0.0, "left"
+    return 0.5, "center"
+
+
+def _draw_target(ax, target, index, x, unit: str, lang: str, currency: str,
+                 points: np.ndarray | None = None) -> None:
     if np.isscalar(target):
         value = float(target)
         ax.axhline(value, color=REFERENCE, linestyle="--", linewidth=1.2)
+        where, align = _target_label_place(ax, value, points)
         ax.annotate(t("chart.target_value", lang, value=value_text(value, unit, lang, currency)),
-                    (1, value), xycoords=("axes fraction", "data"), xytext=(0, 4),
-                    textcoords="offset points", ha="right", va="bottom", fontsize=9,
-                    color=REFERENCE)
+                    (where, value), xycoords=("axes fraction", "data"), xytext=(0, 4),
+                    textcoords="offset points", ha=align, va="bottom", fontsize=9,
+                    color=REFERENCE, bbox=_LABEL_BOX)
         return
     series = as_series(target, "target")
     aligned = pd.to_numeric(series.reindex(index), errors="coerce").to_numpy(dtype=float)
@@ -281,8 +310,9 @@ def share_bar(data: pd.Series | Mapping, *, title: str | None = None, unit: str 
     labels = [f"{value_text(v, unit, lang, currency)} ({fmt_pct(v / total, lang)})"
               for v in series]
     other = t("chart.other", lang)
-    colors = [MUTED if k == other else (HIGHLIGHT if i == 0 else PRIMARY)
-              for i, k in enumerate(series.index)]
+    top_value = series.iloc[0]  # every category tied for first is emphasised, not just one
+    colors = [MUTED if k == other else (HIGHLIGHT if v == top_value else PRIMARY)
+              for k, v in zip(series.index, series, strict=True)]
     y = np.arange(len(series))
     with styled():
         fig, ax = new_figure((8.0, max(2.8, 0.42 * len(series) + 1.3)))

@@ -80,10 +80,13 @@ def scorecard_chart(scorecard: pd.DataFrame, *, lang: str = "zh-TW",
             text = (f"{fmt_pct(value, lang)}（{word}）" if lang == "zh-TW"
                     else f"{fmt_pct(value, lang)} ({word})") if not np.isnan(value) else (
                 t("value.not_available", lang))
+            # Drawn above the target line on a white box, so the line never strikes through it.
             ax.annotate(text, (max(0.0, 0.0 if np.isnan(value) else value), yi),
                         xytext=(4, 0), textcoords="offset points", va="center", fontsize=9,
-                        color="#333333")
-        ax.axvline(TARGET_ATTAINMENT, color=REFERENCE, linestyle="--", linewidth=1.2)
+                        color="#333333", zorder=4,
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
+                              "edgecolor": "none", "alpha": 0.9})
+        ax.axvline(TARGET_ATTAINMENT, color=REFERENCE, linestyle="--", linewidth=1.2, zorder=2)
         ax.annotate(t("chart.target", lang), (TARGET_ATTAINMENT, 1.0),
                     xycoords=("data", "axes fraction"), xytext=(0, 3),
                     textcoords="offset points", ha="center", va="bottom", fontsize=9,

@@ -25,6 +25,8 @@ The report notebook writes one ``metrics.json`` beside the report; the batch run
 
 ``value`` is a plain float (``null`` when the KPI is undefined for the quarter, e.g. a zero
 denominator); ``formatted`` is the same number as the report shows it, in the report's language.
+Optional headline keys: ``verdict`` (improved / worsened / within_noise / not_tested, the change
+against the previous quarter judged against noise) and ``change`` (that change, formatted).
 Goal entries are free-form dictionaries of JSON values; ``goal_id`` and ``kpi`` are required.
 """
 
@@ -34,6 +36,7 @@ import html
 import json
 import math
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -50,6 +53,7 @@ __all__ = [
     "REMOVED_CELL_TAGS",
     "atomic_write",
     "build_metrics",
+    "check_paper",
     "export_html",
     "export_pdf",
     "find_chromium",
@@ -79,8 +83,11 @@ CHROMIUM_FLAGS = (
     "--no-pdf-header-footer",
 )
 PDF_TIMEOUT_SECONDS = 120
+#: PDF page sizes (CSS ``@page size``); A4 is the default, Letter for North American clients.
+PAPER_SIZES = {"a4": "A4", "letter": "letter"}
 
 _HTML_TEMPLATE = Path(__file__).with_name("report.html.j2")
+_PAGE_SIZE = re.compile(r"size: (A4|letter);")
 _HTML_LANG = {"zh-TW": "zh-Hant-TW", "en": "en"}
 _NBCONVERT_LANG = {"zh-TW": "zh", "en": "en"}  # nbconvert only accepts ISO 639-1 codes
 _TITLE = {"zh-TW": "季度 KPI 報告", "en": "Quarterly KPI report"}
@@ -96,6 +103,22 @@ def check_lang(lang: str) -> str:
             "Hint: use 'zh-TW' for 繁體中文 or 'en' for English."
         )
     return lang
+
+
+def check_paper(paper: str) -> str:
+    """Return ``paper`` lower-cased if it is a known PDF page size, else raise KpitoolsError."""
+    key = str(paper).strip().lower()
+    if key not in PAPER_SIZES:
+        raise KpitoolsError(
+            f"Unknown paper size {paper!r}; expected one of {list(PAPER_SIZES)}.\n"
+            "Hint: A4 is the default; use --paper letter for US Letter."
+        )
+    return key
+
+
+def _css_text(text: str) -> str:
+    """Text safe inside a CSS string in a <style> element (no quotes, backslashes or tags)."""
+    return "".join(ch for ch in str(text) if ch not in '"\\<>\n\r')
 
 
 def atomic_write(
@@ -252,7 +275,7 @@ def quarter_label(quarter: str, lang: str) -> str:
 
 def export_html(
     notebook: str | os.PathLike[str], html_path: str | os.PathLike[str], *, lang: str,
-    title: str | None = None,
+    title: str | None = None, header: str | None = None, paper: str = "a4",
 ) -> Path:
     """Write the client-facing HTML of an executed notebook.
 
@@ -260,7 +283,14 @@ def export_html(
     output (warnings are for the analyst, who has the ``.ipynb``); images embedded; no script
     loaded from a CDN, so the file opens offline. ``<html lang>`` follows ``lang`` and the CSS
     lists Traditional Chinese fonts first, so Han text renders with TC glyph shapes.
+
+    Printed (or turned into a PDF) the page is ``paper`` sized (A4 by default), with ``header``
+    (client and quarter; default ``title``) at the top of every page and "page / pages" at the
+    bottom, drawn by CSS ``@page`` margin boxes.
     """
+    from kpitools.report._imports import lean_jsonschema
+
+    lean_jsonschema()
     import nbformat
     from nbconvert import HTMLExporter
     from traitlets.config import Config
@@ -284,7 +314,9 @@ def export_html(
     config.HTMLExporter.language_code = _NBCONVERT_LANG[lang]
     exporter = HTMLExporter(config=config, template_file=os.fspath(_HTML_TEMPLATE))
     resources = {"metadata": {"name": title or Path(notebook).stem,
-                              "path": os.fspath(Path(notebook).parent)}}
+                              "path": os.fspath(Path(notebook).parent)},
+                 "kpitools_page_size": PAPER_SIZES[check_paper(paper)],
+                 "kpitools_header": _css_text(header or title or "")}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     opening = f'<html lang="{_NBCONVERT_LANG[lang]}">'
     body = body.replace(opening, f'<html lang="{_HTML_LANG[lang]}">', 1)
@@ -312,9 +344,13 @@ def chromium_missing_message() -> str:
 
 def export_pdf(
     html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str], *,
-    chromium: str | None = None, timeout: float = PDF_TIMEOUT_SECONDS,
+    chromium: str | None = None, timeout: float = PDF_TIMEOUT_SECONDS, paper: str = "a4",
 ) -> Path:
-    """Print an HTML report to PDF with headless Chromium (A4/Letter per browser default).
+    """Print an HTML report to PDF with headless Chromium.
+
+    The page size, header and page numbers come from the report's CSS ``@page`` rule (see
+    :func:`export_html`); ``paper`` is passed again so a report exported for A4 prints on Letter
+    only when asked: the ``@page`` size is rewritten in a temporary copy of the HTML.
 
     Chromium writes into a temporary file beside ``pdf_path`` which is then renamed, and runs
     with a throw-away profile so parallel workers never share one. Needs CJK fonts installed on
@@ -323,13 +359,17 @@ def export_pdf(
     browser = chromium or find_chromium()
     if browser is None:
         raise KpitoolsError(chromium_missing_message())
+    size = PAPER_SIZES[check_paper(paper)]
     pdf_path = Path(pdf_path)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = pdf_path.with_name(f".{pdf_path.name}.{secrets.token_hex(6)}.tmp")
     try:
         with tempfile.TemporaryDirectory(prefix="kpitools-chromium-") as profile:
+            page = Path(profile) / "print-report.html"
+            text = Path(html_path).read_text(encoding="utf-8")
+            page.write_text(_PAGE_SIZE.sub(f"size: {size};", text, count=1), encoding="utf-8")
             cmd = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                   f"--print-to-pdf={tmp}", Path(html_path).resolve().as_uri()]
+                   f"--print-to-pdf={tmp}", page.as_uri()]
             try:
                 done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                                       check=False)

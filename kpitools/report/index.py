@@ -1,7 +1,10 @@
-"""``reports/index.html``: one page listing every report, its status and headline KPIs.
+"""``reports/index.html``: the consultant's overview of every client and quarter.
 
-The page is rebuilt from the files on disk after every batch (not from the batch's results),
-so it also lists reports made by earlier runs. Client text is HTML-escaped everywhere.
+One row per report: how the client's goals stand (achieved / near / missed), the KPIs that moved
+beyond normal variation against the previous quarter (the report's noise verdicts), whether the
+client needs a call (a goal missed or a KPI worsened), and links to the HTML, PDF and Excel
+files. The page is rebuilt from the files on disk after every batch (not from the batch's
+results), so it also lists reports made by earlier runs. Client text is HTML-escaped everywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ from kpitools.report.export import atomic_write, read_metrics
 __all__ = ["IndexEntry", "build_index", "collect_entries"]
 
 _FAILED = "_failed"
+#: Goal statuses of the scorecard grouped as the overview counts them.
+GOAL_GROUPS = {"achieved": "achieved", "on_track": "achieved", "near_miss": "near",
+               "at_risk": "near", "missed": "missed", "off_track": "missed", "no_data": "no_data"}
+_GROUP_WORDS = {"achieved": "達標 achieved", "near": "接近 near", "missed": "未達 missed",
+                "no_data": "無資料 no data"}
+_VERDICT_MARKS = {"improved": ("▲", "improved"), "worsened": ("▼", "worsened")}
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,15 @@ class IndexEntry:
     headline: tuple[tuple[str, str], ...]  # (label, formatted value)
     link: str  # relative to the index
     note: str = ""
+    goals: tuple[tuple[str, int], ...] = ()  # (achieved | near | missed | no_data, count)
+    moved: tuple[tuple[str, str, str], ...] = ()  # (label, verdict, change) beyond noise
+    files: tuple[tuple[str, str], ...] = ()  # (file name, link) of report.pdf / report.xlsx
+
+    @property
+    def needs_call(self) -> bool:
+        """A goal missed or a KPI worse beyond noise: worth a call this quarter."""
+        missed = dict(self.goals).get("missed", 0) > 0
+        return missed or any(verdict == "worsened" for _, verdict, _ in self.moved)
 
 
 def collect_entries(out: str | os.PathLike[str]) -> list[IndexEntry]:
@@ -72,7 +90,17 @@ def _report_entry(root: Path, html_path: Path, slug: str, quarter: str) -> Index
     if isinstance(names, dict):
         names = names.get(lang) or next(iter(names.values()), slug)
     headline = tuple((str(h["label"]), str(h["formatted"])) for h in metrics["headline"])
-    return IndexEntry(slug, quarter, "ok", str(names), lang, headline, link)
+    counts: dict[str, int] = {}
+    for goal in metrics["goals"]:
+        group = GOAL_GROUPS.get(str(goal.get("status")), "no_data")
+        counts[group] = counts.get(group, 0) + 1
+    goals = tuple((g, counts[g]) for g in ("achieved", "near", "missed", "no_data") if g in counts)
+    moved = tuple((str(h["label"]), str(h["verdict"]), str(h.get("change", "")))
+                  for h in metrics["headline"] if h.get("verdict") in _VERDICT_MARKS)
+    files = tuple((name, html_path.with_name(name).relative_to(root).as_posix())
+                  for name in ("report.pdf", "report.xlsx") if html_path.with_name(name).exists())
+    return IndexEntry(slug, quarter, "ok", str(names), lang, headline, link, goals=goals,
+                      moved=moved, files=files)
 
 
 def build_index(out: str | os.PathLike[str]) -> Path:
@@ -80,7 +108,7 @@ def build_index(out: str | os.PathLike[str]) -> Path:
     root = Path(out)
     entries = collect_entries(root)
     rows = "\n".join(_row(e) for e in entries) or (
-        '<tr><td colspan="5">尚無報告 · No reports yet</td></tr>'
+        '<tr><td colspan="7">尚無報告 · No reports yet</td></tr>'
     )
     stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
     page = f"""<!DOCTYPE html>
@@ -100,14 +128,21 @@ th {{ background: #1f4e79; color: #fff; }}
 .failed {{ color: #b00020; font-weight: bold; }}
 ul {{ margin: 0; padding-left: 1.1rem; }}
 .note {{ color: #666; font-size: .9em; }}
+.achieved {{ color: #1b7f3b; }} .near {{ color: #a86b00; }} .missed {{ color: #b00020; }}
+.improved {{ color: #1b7f3b; }} .worsened {{ color: #b00020; }}
+.call {{ color: #b00020; font-weight: bold; }}
 </style>
 </head>
 <body>
 <h1>KPI 報告總覽 · KPI reports</h1>
-<p class="note">更新於 Updated {html.escape(stamp)} · {len(entries)} 份 reports</p>
+<p class="note">更新於 Updated {html.escape(stamp)} · {len(entries)} 份 reports ·
+{sum(e.needs_call for e in entries)} 份需要聯絡客戶 need a call ·
+「超出正常波動」= 與上季相比通過報告中的雜訊檢定 / "beyond noise" = passed the report's noise
+test against the previous quarter</p>
 <table>
 <thead><tr><th>客戶 Client</th><th>季度 Quarter</th><th>狀態 Status</th>
-<th>重點指標 Headline KPIs</th><th>檔案 File</th></tr></thead>
+<th>目標 Goals</th><th>超出正常波動的變化 Moved beyond noise</th>
+<th>重點指標 Headline KPIs</th><th>檔案 Files</th></tr></thead>
 <tbody>
 {rows}
 </tbody>
@@ -126,8 +161,20 @@ def _row(entry: IndexEntry) -> str:
     if entry.note:
         kpis += f'<div class="note">{esc(entry.note)}</div>'
     status = "完成 ok" if entry.status == "ok" else "失敗 failed"
+    if entry.needs_call:
+        status += '<div class="call">需要聯絡 call</div>'
     label = "report.html" if entry.status == "ok" else "error.txt"
     href = esc(quote(entry.link), quote=True)
+    links = f"<a href=\"{href}\">{label}</a>" + "".join(
+        f"<br><a href=\"{esc(quote(link), quote=True)}\">{esc(name)}</a>"
+        for name, link in entry.files)
+    goals = "<br>".join(f'<span class="{g}">{_GROUP_WORDS[g]}: {n}</span>'
+                        for g, n in entry.goals) or '<span class="note">—</span>'
+    moved = "".join(
+        f'<li class="{verdict}">{_VERDICT_MARKS[verdict][0]} {esc(label_)} '
+        f"{esc(change)}</li>" for label_, verdict, change in entry.moved)
+    moved = f"<ul>{moved}</ul>" if moved else '<span class="note">無 none</span>'
     return (f"<tr><td>{esc(entry.name)}<div class=\"note\">{esc(entry.slug)}</div></td>"
             f"<td>{esc(entry.quarter)}</td><td class=\"{esc(entry.status)}\">{status}</td>"
-            f"<td>{kpis}</td><td><a href=\"{href}\">{label}</a></td></tr>")
+            f"<td>{goals}</td><td>{moved}</td>"
+            f"<td>{kpis}</td><td>{links}</td></tr>")

@@ -22,6 +22,7 @@ no process behind.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing
 import os
@@ -43,10 +44,12 @@ from kpitools.report.export import (
     LANGS,
     atomic_write,
     check_lang,
+    check_paper,
     chromium_missing_message,
     export_html,
     export_pdf,
     find_chromium,
+    quarter_label,
 )
 from kpitools.report.params import validate_parameters
 
@@ -73,7 +76,10 @@ FAILED_DIR = "_failed"
 STAGING_DIR = "_staging"
 #: Files of a finished report, in the order they are moved into place; report.html goes last
 #: because its presence is what marks a report as existing.
-OUTPUT_FILES = ("report.ipynb", "metrics.json", "report.pdf", "report.html")
+OUTPUT_FILES = ("report.ipynb", "metrics.json", "analyst_notes.txt", "report.xlsx", "report.pdf",
+                "report.html")
+#: Analyst notes of every run (missing goals, labels, data gaps) are appended here, in ``out``.
+RUN_LOG = "run.log"
 #: Longest a single cell may run (seconds) before the run is stopped as failed.
 DEFAULT_TIMEOUT_SECONDS = 600
 #: Seconds allowed for a kernel to start; kernels start slowly when several launch at once.
@@ -101,6 +107,7 @@ class RunResult:
     output: Path | None
     lang: str
     error: str | None = None
+    notes: tuple[str, ...] = ()  # messages for the analyst (never in the report)
 
     @property
     def ok(self) -> bool:
@@ -117,6 +124,7 @@ class _Job:
     template: str
     params: dict[str, Any] = field(default_factory=dict)
     pdf: bool = False
+    paper: str = "a4"
     chromium: str | None = None
     timeout: float = DEFAULT_TIMEOUT_SECONDS
 
@@ -153,8 +161,12 @@ def _canonical_quarter(quarter: str) -> str:
     try:
         period = parse_period(str(quarter))
     except PeriodError:
+        match = re.fullmatch(r"\s*(\d{4})\s*-?\s*[Qq]\s*(\d+)\s*", str(quarter))
+        why = (f" ({match.group(2)} is not a quarter: quarters run 1–4)"
+               if match and not 1 <= int(match.group(2)) <= 4 else "")
         raise ArgumentError(
-            f"Cannot read quarter {quarter!r}.\nHint: write quarters like 2024Q3."
+            f"Cannot read quarter {quarter!r}{why}.\nHint: write quarters like 2024Q3; "
+            "quarters run Q1–Q4."
         ) from None
     if period.freq != "Q":
         raise ArgumentError(
@@ -186,6 +198,7 @@ def run_reports(
     out: str | os.PathLike[str] = "reports",
     workers: int = 2,
     pdf: bool = False,
+    paper: str = "a4",
     force: bool = False,
     template: str | os.PathLike[str] | None = None,
     params: dict[str, Any] | None = None,
@@ -202,6 +215,7 @@ def run_reports(
     out : output folder; reports go to ``out/<slug>/<quarter>/``.
     workers : processes running at once (each starts its own kernel); 1 runs in this process.
     pdf : also print ``report.pdf`` with headless Chromium (must be installed).
+    paper : ``"a4"`` (default) or ``"letter"``, the PDF's page size.
     force : replace existing reports; without it they are kept and reported as skipped.
     template : notebook to run; default ``templates/quarterly_report.ipynb``.
     params : extra template parameters (e.g. ``{"trailing_quarters": "6"}``), type-checked.
@@ -236,6 +250,7 @@ def run_reports(
     if not quarter_labels:
         raise KpitoolsError("No quarter given.\nHint: add --quarter 2024Q4.")
     clients = _checked_clients(client_dirs)
+    paper = check_paper(paper)
     chromium = find_chromium() if pdf else None
     if pdf and chromium is None:
         raise KpitoolsError(chromium_missing_message())
@@ -253,7 +268,8 @@ def run_reports(
                                                    client_lang)
                 continue
             jobs.append(_Job(os.fspath(path), slug, quarter, client_lang, os.fspath(out_dir),
-                             os.fspath(template_path.resolve()), extra, pdf, chromium, timeout))
+                             os.fspath(template_path.resolve()), extra, pdf, paper, chromium,
+                             timeout))
 
     from kpitools.report.index import build_index
 
@@ -264,11 +280,27 @@ def run_reports(
     _remove_empty(out_dir / STAGING_DIR)
     build_index(out_dir)
     ordered = [results[slug, q] for slug, _ in clients for q in quarter_labels]
+    _log_notes(out_dir, ordered)
     if progress:
         from rich.console import Console
 
-        Console(stderr=True).print(summary_table(ordered))
+        console = Console(stderr=True)
+        console.print(summary_table(ordered))
+        for r in ordered:
+            for note in r.notes:
+                console.print(f"[yellow]note[/yellow] {r.client} {r.quarter}: {note}",
+                              markup=True, highlight=False)
     return ordered
+
+
+def _log_notes(out_dir: Path, results: Sequence[RunResult]) -> None:
+    """Append each run's analyst notes to ``out/run.log`` (one line per note, time-stamped)."""
+    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    lines = [f"{stamp} {r.client} {r.quarter} {r.lang}: {note}\n"
+             for r in results for note in r.notes]
+    if lines:
+        with open(out_dir / RUN_LOG, "a", encoding="utf-8") as log:
+            log.writelines(lines)
 
 
 def _checked_clients(client_dirs: Iterable[str | os.PathLike[str]]) -> list[tuple[str, Path]]:
@@ -282,7 +314,8 @@ def _checked_clients(client_dirs: Iterable[str | os.PathLike[str]]) -> list[tupl
             continue
         path = Path(raw).resolve()
         if not path.is_dir():
-            problems.append(f"Client folder {os.fspath(raw)!r} does not exist.")
+            problems.append(f"Client folder {os.fspath(raw)!r} does not exist"
+                            f"{_folder_guess(path, os.path.isabs(raw))}.")
         elif slug in clients and clients[slug] != path:
             problems.append(f"Two client folders are both named {slug!r}: {clients[slug]} and "
                             f"{path}; their reports would overwrite each other.")
@@ -296,6 +329,24 @@ def _checked_clients(client_dirs: Iterable[str | os.PathLike[str]]) -> list[tupl
     if not clients:
         raise KpitoolsError("No client folder given.\nHint: kpitools report data/sample/<client>.")
     return list(clients.items())
+
+
+def _folder_guess(path: Path, absolute: bool) -> str:
+    """``" (did you mean 'data/sample/shop'?)"`` for a misspelt client folder, else ``""``."""
+    from kpitools._errors import did_you_mean
+
+    parent = path.parent
+    if not parent.is_dir():
+        return ""
+    siblings = [p.name for p in parent.iterdir()
+                if p.is_dir() and (p / "client.yml").is_file()]
+    guess = did_you_mean(path.name, siblings)
+    if guess is None:
+        return ""
+    shown = parent / guess if absolute else os.path.relpath(parent / guess)
+    return f" (did you mean '{shown}'?)"
+
+
 
 
 def _writable_out(out: str | os.PathLike[str]) -> Path:
@@ -347,8 +398,11 @@ def _execute(jobs: list[_Job], workers: int, progress: bool,
 
     try:
         if workers <= 1 or len(jobs) == 1:
-            for job in jobs:
-                advance(_run_job(job))
+            try:
+                for job in jobs:
+                    advance(_run_job(job))
+            finally:
+                _stop_kernel()
         else:
             # spawn: a clean interpreter per worker; forking a process that runs a progress
             # thread (and maybe a kernel client) can deadlock on locks held by those threads.
@@ -394,21 +448,33 @@ def _run_job(job: _Job) -> RunResult:
                                     dir=staging_root))
     notebook = staging / "report.ipynb"
     try:
+        from kpitools.report._imports import lean_jsonschema
+
+        lean_jsonschema()
         import papermill
 
-        papermill.execute_notebook(
-            job.template, os.fspath(notebook),
-            parameters={"client_dir": job.client_dir, "quarter": job.quarter, "lang": job.lang,
-                        "output_dir": os.fspath(staging), **job.params},
-            kernel_name="python3", language="python", cwd=os.fspath(staging),
-            progress_bar=False,
-            execution_timeout=job.timeout, start_timeout=KERNEL_START_TIMEOUT_SECONDS,
-            extra_arguments=list(_KERNEL_ARGUMENTS),
-        )
+        km = _kernel(out / STAGING_DIR)
+        try:
+            papermill.execute_notebook(
+                job.template, os.fspath(notebook),
+                parameters={"client_dir": job.client_dir, "quarter": job.quarter,
+                            "lang": job.lang, "output_dir": os.fspath(staging), **job.params},
+                kernel_name="python3", language="python", km=km,
+                progress_bar=False,
+                execution_timeout=job.timeout, start_timeout=KERNEL_START_TIMEOUT_SECONDS,
+            )
+        except BaseException:
+            _stop_kernel()  # a failed or interrupted run leaves no state for the next report
+            raise
         export_html(notebook, staging / "report.html", lang=job.lang,
-                    title=f"{_client_name(staging, job)} · {job.quarter}")
+                    title=f"{_client_name(staging, job)} · {job.quarter}",
+                    header=f"{_client_name(staging, job)} · {quarter_label(job.quarter, job.lang)}",
+                    paper=job.paper)
         if job.pdf:
-            export_pdf(staging / "report.html", staging / "report.pdf", chromium=job.chromium)
+            export_pdf(staging / "report.html", staging / "report.pdf", chromium=job.chromium,
+                       paper=job.paper)
+        notes_file = staging / "analyst_notes.txt"
+        notes = tuple(notes_file.read_text("utf-8").splitlines()) if notes_file.exists() else ()
         dest = out / job.slug / job.quarter
         dest.mkdir(parents=True, exist_ok=True)
         for name in OUTPUT_FILES:
@@ -419,11 +485,68 @@ def _run_job(job: _Job) -> RunResult:
         shutil.rmtree(out / FAILED_DIR / job.slug / job.quarter, ignore_errors=True)
         _remove_empty(out / FAILED_DIR / job.slug)
         return RunResult(job.slug, job.quarter, "ok", time.perf_counter() - started,
-                         dest / "report.html", job.lang)
+                         dest / "report.html", job.lang, notes=notes)
     except Exception as exc:
         return _record_failure(job, exc, notebook, time.perf_counter() - started)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------ kernels
+# Starting a kernel and importing pandas, Ibis, DuckDB, matplotlib and kpitools in it cost more
+# CPU than a small client's report itself. So each process that runs reports (this one for
+# --workers 1, each pool worker otherwise) keeps one kernel for all its reports. Before every
+# report but the first the kernel's namespace is reset (``%reset -f``): no variable of one
+# report is seen by the next, while imported modules stay loaded -- including
+# kpitools.io.client's cache, so the second quarter of a client reuses the loaded and validated
+# files when they are byte for byte the same. A report that fails or is interrupted stops the
+# kernel; the next report starts a fresh one.
+_KERNEL: dict[str, Any] = {}
+
+
+def _kernel(staging_root: Path) -> Any:
+    """This process's kernel manager, started (or reset for a new report) and ready."""
+    km = _KERNEL.get("km")
+    if km is not None and km.is_alive():
+        try:
+            _reset_namespace(km)
+            return km
+        except Exception:  # any trouble with the old kernel: start afresh
+            _stop_kernel()
+    from jupyter_client.manager import KernelManager
+
+    staging_root.mkdir(parents=True, exist_ok=True)
+    cwd = Path(tempfile.mkdtemp(prefix="kernel-", dir=staging_root))
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(extra_arguments=list(_KERNEL_ARGUMENTS), cwd=os.fspath(cwd))
+    if not _KERNEL.get("atexit"):
+        atexit.register(_stop_kernel)
+    _KERNEL.update(km=km, cwd=cwd, atexit=True)
+    return km
+
+
+def _reset_namespace(km: Any) -> None:
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=KERNEL_START_TIMEOUT_SECONDS)
+        reply = kc.execute_interactive("get_ipython().run_line_magic('reset', '-f')",
+                                       store_history=False, timeout=60,
+                                       output_hook=lambda _msg: None)
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError("kernel reset failed")
+    finally:
+        kc.stop_channels()
+
+
+def _stop_kernel() -> None:
+    km = _KERNEL.pop("km", None)
+    cwd = _KERNEL.pop("cwd", None)
+    if km is not None:
+        with contextlib.suppress(Exception):
+            km.shutdown_kernel(now=True)
+    if cwd is not None:
+        shutil.rmtree(cwd, ignore_errors=True)
 
 
 def _client_name(staging: Path, job: _Job) -> str:

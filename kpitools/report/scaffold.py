@@ -46,6 +46,7 @@ def new_client(
     lang: str = "zh-TW",
     business_model: str = "saas",
     root: str | os.PathLike[str] = "clients",
+    name_en: str | None = None,
 ) -> Path:
     """Create ``root/slug/`` with client.yml, empty intake CSVs, intake_guide.md and README.md.
 
@@ -53,10 +54,12 @@ def new_client(
     ----------
     slug : folder name and report folder name: lower-case letters, digits, ``-``, ``_``.
     name : the client's name, written as the ``lang`` name (the other language repeats it until
-        the analyst translates it).
+        the analyst translates it, unless ``name_en`` gives the English one).
     lang : report language, ``"zh-TW"`` or ``"en"``.
     business_model : ``saas``, ``ecommerce``, ``services`` or ``content``; picks the intake files.
     root : parent folder (default ``clients/``, which git ignores).
+    name_en : the client's English name (``--name-en "Acme Co., Ltd."``), when ``name`` is the
+        Chinese one.
 
     Returns the new folder. Refuses to touch an existing folder. The folder appears complete or
     not at all: it is built beside its destination and renamed into place.
@@ -94,6 +97,7 @@ def new_client(
     work = Path(tempfile.mkdtemp(prefix=f".{slug}.", dir=root_path))
     try:
         _write_kit(work, dest, slug=slug, name=name.strip(), lang=lang,
+                   name_en=name_en.strip() if name_en and name_en.strip() else None,
                    business_model=business_model, tables=tables, schema=schema,
                    starter=starter, model_label=models[business_model])
         os.chmod(work, 0o777 & ~_umask())
@@ -111,9 +115,12 @@ def _umask() -> int:
 
 
 def _write_kit(work: Path, dest: Path, *, slug: str, name: str, lang: str, business_model: str,
-               tables: list[str], schema: dict, starter: dict, model_label: dict) -> None:
+               tables: list[str], schema: dict, starter: dict, model_label: dict,
+               name_en: str | None = None) -> None:
     other = next(code for code in LANGS if code != lang)
     names = {lang: name, other: name}
+    if name_en:
+        names["en"] = name_en
     strategies = list(_yaml(_STRATEGIES_YAML))
     values = {
         "slug": slug,

@@ -433,6 +433,39 @@ class GoalBuilder(Panel):
         verdict = text(f"nb01.builder.verdict.{smart_status(self.result)}", self.lang)
         self.output.value = f"<p><b>{html.escape(verdict)}</b></p>{frame_html(frame)}"
 
+    def apply_text(self, sentence: str, reference_date: Any = None) -> Any:
+        """Fill the controls from a goal sentence (「2024年第四季把贏單率提高到10%，由業務部負責」).
+
+        Reads it with :func:`kpitools.goals.parse.parse_goal` for this client; sets the KPI (if
+        offered), period (if offered), owner and target (a change is applied to the baseline),
+        then re-checks. Returns the parsed sentence, whose ``missing`` says what it lacked.
+        """
+        from kpitools.goals.parse import parse_goal
+
+        parsed = parse_goal(sentence, data=self.client, reference_date=reference_date)
+        c = self.controls
+        self._quiet = True
+        try:
+            if parsed.kpi in [v for _label, v in c["kpi"].options]:
+                c["kpi"].value = parsed.kpi
+            if parsed.period in [v for _label, v in c["period"].options]:
+                c["period"].value = parsed.period
+            if parsed.owner:
+                c["owner"].value = parsed.owner
+        finally:
+            self._quiet = False
+        base = self._baseline_for(c["kpi"].value)
+        goal = parsed.to_goal()
+        target = goal.resolved_target(base)
+        if target is not None:
+            self._quiet = True
+            try:
+                c["target"].value = round(float(target), 4)
+            finally:
+                self._quiet = False
+        self._changed()
+        return parsed
+
     def add(self) -> None:
         """Append the current goal to ``agreed`` (replacing one on the same KPI and period)."""
         if self.goal is None or self.error:

@@ -97,6 +97,9 @@ def test_config_files_linked_from_outside_are_refused(tmp_path, outside, name):
     problems = check_client(client)
     assert "outside the client folder" in _all_text(problems)
     assert SECRET not in _all_text(problems)
+    if name == "client.yml":
+        with pytest.raises(KpitoolsError, match="a link to a file outside the client folder"):
+            client_display_name(client, "en")
 
 
 # --- YAML: anchors, aliases, duplicates, size ---------------------------------------------------
@@ -191,3 +194,17 @@ def test_device_given_to_the_loader_is_refused_not_read(tmp_path):
     with pytest.raises(DataValidationError, match="is not a regular file") as raised:
         load_table("customers", "/dev/zero")  # reading it would never end
     assert "not found" not in str(raised.value)
+
+
+def test_a_huge_bad_cell_is_quoted_only_in_part(tmp_path):
+    path = tmp_path / "orders.csv"
+    tail = "END-OF-A-VERY-LONG-CELL"
+    path.write_text(
+        f"order_id,customer_id,order_date,amount\nA1,C1,2024-01-05,{'9' * 5000}x{tail}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataValidationError) as raised:
+        load_table("orders", path)
+    message = str(raised.value)
+    assert tail not in message
+    assert "9" * 59 + "…" in message and "9" * 60 not in message  # MAX_VALUE_CHARS = 60

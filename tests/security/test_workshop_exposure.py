@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from kpitools.app.server import WorkshopServer
+from kpitools.app.server import WorkshopServer, remove_stale_work_dirs
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_DIR = REPO / "tests" / "data" / "app"
@@ -202,6 +202,12 @@ def test_voila_and_kernels_stop_when_the_cli_is_killed(tmp_path: Path):
         os.kill(cli.pid, signal.SIGKILL)  # no clean-up code can run in the CLI itself
         cli.wait(timeout=10)
         assert _wait_gone(seen, 20) == []
+        # Its temp folder stays behind; the next start removes it (and only it).
+        (left,) = tmp_path.glob("kpitools-workshop-*")
+        live = tmp_path / f"kpitools-workshop-{os.getpid()}-abc"
+        live.mkdir()
+        assert remove_stale_work_dirs(tmp_path) == [left]
+        assert live.is_dir() and not left.exists()
     finally:
         for proc in seen:
             with contextlib.suppress(psutil.Error):

@@ -1,0 +1,561 @@
+"""Set-based KPI series: every period of a KPI in one grouped query.
+
+``kpitools.catalog.kpi_series`` used to compute a KPI once per period, i.e. one scan of the
+table per period (a 36-month series was 36 scans). The functions here compute the same numbers
+for a whole list of periods at once and are named in the catalog (``series:``) beside the
+per-period function they mirror:
+
+* **flows** (summed over a period: revenue, sessions, new customers) tag each row with its
+  period (an integer computed from the date: months since year 0, divided by the period length,
+  fiscal years respected) and group by it: one scan;
+* **stocks** (a level at a date: MRR, followers) join a small period calendar (one row per
+  period with its snapshot date) to the table once and group by period.
+
+Every function takes the KPI's tables, ``periods`` (consecutive periods of one frequency, as
+``kpitools.periods.period_range`` makes them) and the same keyword arguments as its per-period
+function, and returns a float Series indexed by period label. A period without rows gets what
+the per-period function returns for an empty period (0.0 for sums and counts, NaN for ratios);
+the tests check every series against the per-period results.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from kpitools._engine import TableLike, table
+from kpitools.metrics import orders as o
+from kpitools.metrics import sales as s
+from kpitools.metrics import service as sv
+from kpitools.metrics import web as w
+from kpitools.metrics._contracts import (
+    MONEY_DECIMALS,
+    check_choice,
+    check_margin,
+    contracts_table,
+    customer_months,
+    month_of,
+    monthly_flows,
+)
+from kpitools.metrics.value import STRIPE_CHURN_FLOOR, TRAILING_CHURN_MONTHS
+from kpitools.metrics.value import cltv as _cltv
+from kpitools.periods import MONTHS_PER_YEAR, Period
+
+_KEY = "_period"
+
+
+# ------------------------------------------------------------------------------ helpers
+def _offset(first: Period) -> int:
+    """Months to shift so that a quarter or year starts at a multiple of its length."""
+    return 0 if first.freq == "M" else first.fiscal_year_start_month - 1
+
+
+def _key_of(p: Period, first: Period) -> int:
+    return (month_of(p.start) - _offset(first)) // first.months
+
+
+def _bucket(col: ir.TimestampValue | ir.DateValue, first: Period) -> ir.IntegerValue:
+    """The period number of each date (same numbering as :func:`_key_of`)."""
+    month = col.year() * MONTHS_PER_YEAR + col.month() - (1 + _offset(first))
+    return month if first.months == 1 else month // first.months
+
+
+def _check(periods: Sequence[Period]) -> None:
+    if not periods:
+        raise ValueError("a series needs at least one period")
+    first = periods[0]
+    for i, p in enumerate(periods):
+        if p != first.shift(i):  # internal contract: kpi_series passes period_range output
+            raise ValueError(f"periods must be consecutive {first.freq} periods, got {p.label}")
+
+
+def _to_series(frame: pd.DataFrame, periods: Sequence[Period], empty: float) -> pd.Series:
+    got = {int(k): v for k, v in zip(frame[_KEY], frame["value"], strict=True)}
+    values = []
+    for p in periods:
+        v = got.get(_key_of(p, periods[0]), empty)
+        values.append(math.nan if v is None or pd.isna(v) else float(v))
+    return pd.Series(values, index=[p.label for p in periods], dtype="float64")
+
+
+def flow_series(
+    t: ir.Table,
+    column: str,
+    periods: Sequence[Period],
+    value: Callable[[ir.Table], ir.Scalar],
+    *,
+    empty: float,
+) -> pd.Series:
+    """``value`` (a reduction over one period's rows) for every period, in one ``GROUP BY``.
+
+    Rows are those whose ``column`` falls in ``[periods[0].start, periods[-1].end)``; a period
+    with no rows gets ``empty``.
+    """
+    _check(periods)
+    first, last = periods[0], periods[-1]
+    col = t[column]
+    t = t.filter((col >= first.start.to_pydatetime()) & (col < last.end.to_pydatetime()))
+    keyed = t.mutate(**{_KEY: _bucket(t[column], first)})
+    out = keyed.group_by(_KEY).aggregate(value=value(keyed)).to_pandas()
+    return _to_series(out, periods, empty)
+
+
+def _calendar(periods: Sequence[Period], **columns: Sequence[object]) -> ir.Table:
+    """One row per period: its number and the given per-period values."""
+    keys = [_key_of(p, periods[0]) for p in periods]
+    return ibis.memtable({_KEY: keys, **{k: list(v) for k, v in columns.items()}})
+
+
+def _zero_if_nan(series: pd.Series) -> pd.Series:
+    return series.fillna(0.0)
+
+
+# ------------------------------------------------------------------------------- orders
+def revenue(
+    orders: TableLike, periods: Sequence[Period], *, basis: str = "gross_less_discounts"
+) -> pd.Series:
+    t = o._orders(orders)
+    return _zero_if_nan(
+        flow_series(t, "order_date", periods, lambda g: o._sales(g, basis).sum(), empty=0.0)
+    )
+
+
+def aov(
+    orders: TableLike, periods: Sequence[Period], *, basis: str = "gross_less_discounts"
+) -> pd.Series:
+    t = o._orders(orders)
+    return flow_series(
+        t,
+        "order_date",
+        periods,
+        lambda g: o._sales(g, basis).sum() / g.count().nullif(0),
+        empty=math.nan,
+    )
+
+
+def _with_cost(orders: TableLike) -> ir.Table:
+    t = o._orders(orders, "cost")
+    return t.filter(t.cost.notnull())
+
+
+def gross_margin(orders: TableLike, periods: Sequence[Period]) -> pd.Series:
+    value = lambda g: (o._sales(g, "gross_less_discounts") - g.cost).sum()  # noqa: E731
+    return _zero_if_nan(flow_series(_with_cost(orders), "order_date", periods, value, empty=0.0))
+
+
+def gross_margin_rate(orders: TableLike, periods: Sequence[Period]) -> pd.Series:
+    def value(g: ir.Table) -> ir.Scalar:
+        sales = o._sales(g, "gross_less_discounts")
+        return (sales - g.cost).sum() / sales.sum().nullif(0)
+
+    return flow_series(_with_cost(orders), "order_date", periods, value, empty=math.nan)
+
+
+def orders_per_customer(orders: TableLike, periods: Sequence[Period]) -> pd.Series:
+    t = o._orders(orders)
+    return flow_series(
+        t,
+        "order_date",
+        periods,
+        lambda g: g.count() / g.customer_id.nunique().nullif(0),
+        empty=math.nan,
+    )
+
+
+def new_customers_orders(orders: TableLike, periods: Sequence[Period]) -> pd.Series:
+    firsts = o._first_orders(o._orders(orders))
+    return flow_series(firsts, "first_order_date", periods, lambda g: g.count(), empty=0.0)
+
+
+def repeat_purchase_rate(
+    orders: TableLike, periods: Sequence[Period], *, history: str = "period"
+) -> pd.Series:
+    """Customers with ≥ 2 orders ÷ customers with ≥ 1, per period (see the per-period docs).
+
+    With ``history="all"`` a buyer of the period is a repeater when they ordered twice in it or
+    had ordered before it started (their first-ever order precedes the period).
+    """
+    o._choice("history", history, o._REPEAT_HISTORY)
+    _check(periods)
+    first, last = periods[0], periods[-1]
+    t = o._orders(orders)
+    inside = t.filter(
+        (t.order_date >= first.start.to_pydatetime()) & (t.order_date < last.end.to_pydatetime())
+    )
+    inside = inside.mutate(**{_KEY: _bucket(inside.order_date, first)})
+    per = inside.group_by([_KEY, "customer_id"]).aggregate(n=inside.count())
+    repeater = per.n >= o.REPEAT_MIN_ORDERS
+    if history == "all":
+        firsts = o._first_orders(t).rename(f_customer="customer_id")
+        cal = _calendar(periods, p_start=[p.start for p in periods])
+        per = per.join(firsts, per.customer_id == firsts.f_customer).join(cal, _KEY)
+        repeater = (per.n >= o.REPEAT_MIN_ORDERS) | (per.first_order_date < per.p_start)
+    out = (
+        per.group_by(_KEY)
+        .aggregate(value=repeater.cast("int64").sum() / per.count().nullif(0))
+        .to_pandas()
+    )
+    return _to_series(out, periods, math.nan)
+
+
+def active_customers(orders: TableLike, periods: Sequence[Period]) -> pd.Series:
+    t = o._orders(orders)
+    return flow_series(t, "order_date", periods, lambda g: g.customer_id.nunique(), empty=0.0)
+
+
+# ---------------------------------------------------------------------------------- web
+def _web_total(column: str) -> Callable[..., pd.Series]:
+    def series(web_traffic: TableLike, periods: Sequence[Period]) -> pd.Series:
+        t = table(web_traffic, "web_traffic", (*w._REQUIRED, column))
+        return flow_series(
+            t, "date", periods, lambda g: g[column].cast("float64").sum().fill_null(0.0), empty=0.0
+        )
+
+    series.__name__ = column
+    return series
+
+
+sessions = _web_total("sessions")
+active_users = _web_total("users")
+key_events = _web_total("key_events")
+
+
+def _web_ratio(
+    web_traffic: TableLike, periods: Sequence[Period], numerator: str, denominator: str
+) -> pd.Series:
+    t = table(web_traffic, "web_traffic", (*w._REQUIRED, numerator, denominator))
+    t = t.filter(t[numerator].notnull() & t[denominator].notnull())
+    return flow_series(
+        t,
+        "date",
+        periods,
+        lambda g: (
+            g[numerator].cast("float64").sum() / g[denominator].cast("float64").sum().nullif(0)
+        ),
+        empty=math.nan,
+    )
+
+
+def engagement_rate(web_traffic: TableLike, periods: Sequence[Period]) -> pd.Series:
+    return _web_ratio(web_traffic, periods, "engaged_sessions", "sessions")
+
+
+def bounce_rate(web_traffic: TableLike, periods: Sequence[Period]) -> pd.Series:
+    return 1.0 - engagement_rate(web_traffic, periods)
+
+
+def average_engagement_seconds(web_traffic: TableLike, periods: Sequence[Period]) -> pd.Series:
+    return _web_ratio(web_traffic, periods, "engagement_seconds", "users")
+
+
+def key_events_per_session(web_traffic: TableLike, periods: Sequence[Period]) -> pd.Series:
+    return _web_ratio(web_traffic, periods, "key_events", "sessions")
+
+
+def revenue_per_session(
+    web_traffic: TableLike, periods: Sequence[Period], *, stream: str = "all"
+) -> pd.Series:
+    t = table(web_traffic, "web_traffic", w._REQUIRED)
+    return flow_series(
+        t,
+        "date",
+        periods,
+        lambda g: w._stream(g, stream).sum() / g.sessions.cast("float64").sum().nullif(0),
+        empty=math.nan,
+    )
+
+
+def _web_revenue(stream: str) -> Callable[..., pd.Series]:
+    def series(web_traffic: TableLike, periods: Sequence[Period]) -> pd.Series:
+        t = table(web_traffic, "web_traffic", w._REQUIRED)
+        return flow_series(
+            t, "date", periods, lambda g: w._stream(g, stream).sum().fill_null(0.0), empty=0.0
+        )
+
+    series.__name__ = f"{stream}_revenue"
+    return series
+
+
+ad_revenue = _web_revenue("ad")
+affiliate_revenue = _web_revenue("affiliate")
+content_revenue = _web_revenue("content")
+
+
+def mentions(social: TableLike, periods: Sequence[Period]) -> pd.Series:
+    t = w._social(social, "mentions")
+    return flow_series(
+        t, "date", periods, lambda g: g.mentions.cast("float64").sum().fill_null(0.0), empty=0.0
+    )
+
+
+def followers(social: TableLike, periods: Sequence[Period]) -> pd.Series:
+    """Followers at each period end: per platform the latest count before it, summed (a stock)."""
+    _check(periods)
+    t = w._social(social, "followers")
+    obs = t.filter(t.followers.notnull() & (t.date < periods[-1].end.to_pydatetime()))
+    cal = _calendar(periods, cutoff=[p.end for p in periods])
+    pairs = obs.cross_join(cal)
+    pairs = pairs.filter(pairs.date < pairs.cutoff)
+    last = pairs.group_by([_KEY, "platform"]).aggregate(last_date=pairs.date.max())
+    last = last.rename(l_key=_KEY, l_platform="platform")
+    rows = pairs.join(
+        last,
+        [
+            pairs[_KEY] == last.l_key,
+            pairs.platform == last.l_platform,
+            pairs.date == last.last_date,
+        ],
+    )
+    per = rows.group_by([_KEY, "platform"]).aggregate(value=rows.followers.cast("float64").max())
+    out = per.group_by(_KEY).aggregate(value=per.value.sum()).to_pandas()
+    return _to_series(out, periods, 0.0)
+
+
+# ------------------------------------------------------------------------------ service
+def _answered(feedback: TableLike, column: str) -> ir.Table:
+    t = table(feedback, "feedback", ("date", column))
+    return t.filter(t[column].notnull())
+
+
+def csat_average(feedback: TableLike, periods: Sequence[Period]) -> pd.Series:
+    return flow_series(
+        _answered(feedback, "csat"),
+        "date",
+        periods,
+        lambda g: g.csat.cast("float64").mean(),
+        empty=math.nan,
+    )
+
+
+def csat_share_satisfied(feedback: TableLike, periods: Sequence[Period]) -> pd.Series:
+    return flow_series(
+        _answered(feedback, "csat"),
+        "date",
+        periods,
+        lambda g: (g.csat >= sv.SATISFIED_MIN_SCORE).cast("int64").sum() / g.count().nullif(0),
+        empty=math.nan,
+    )
+
+
+def median_response_hours(feedback: TableLike, periods: Sequence[Period]) -> pd.Series:
+    return flow_series(
+        _answered(feedback, "response_hours"),
+        "date",
+        periods,
+        lambda g: g.response_hours.cast("float64").median(),
+        empty=math.nan,
+    )
+
+
+def response_within_sla_rate(
+    feedback: TableLike, periods: Sequence[Period], *, sla_hours: float = sv._DEFAULT_SLA_HOURS
+) -> pd.Series:
+    if not isinstance(sla_hours, int | float) or isinstance(sla_hours, bool) or sla_hours < 0:
+        # the per-period function owns the message for a bad limit
+        sv.response_within_sla_rate(feedback, periods[0], sla_hours=sla_hours)
+    return flow_series(
+        _answered(feedback, "response_hours"),
+        "date",
+        periods,
+        lambda g: (g.response_hours <= float(sla_hours)).cast("int64").sum() / g.count().nullif(0),
+        empty=math.nan,
+    )
+
+
+# -------------------------------------------------------------------------------- sales
+def win_rate(
+    deals: TableLike, periods: Sequence[Period], *, denominator: str = "closed"
+) -> pd.Series:
+    o._choice("denominator", denominator, s._WIN_DENOMINATORS)
+    if denominator == "created":
+        t, column = s._deals(deals), "created_date"
+    else:
+        t, column = s._deals(deals, "close_date"), "close_date"
+        t = t.filter(s._norm(t.outcome).isin(["won", "lost"]))
+    return flow_series(
+        t,
+        column,
+        periods,
+        lambda g: (s._norm(g.outcome) == "won").cast("int64").sum() / g.count().nullif(0),
+        empty=math.nan,
+    )
+
+
+def sales_cycle_days(
+    deals: TableLike, periods: Sequence[Period], *, stat: str = "median"
+) -> pd.Series:
+    o._choice("stat", stat, s._CYCLE_STATS)
+    t = s._deals(deals, "close_date")
+    t = t.filter(s._norm(t.outcome) == "won")
+
+    def value(g: ir.Table) -> ir.Scalar:
+        days = s._days_between(g.close_date, g.created_date)
+        return days.median() if stat == "median" else days.mean()
+
+    return flow_series(t, "close_date", periods, value, empty=math.nan)
+
+
+# ------------------------------------------------------------------------ subscriptions
+def _mrr_at_ends(
+    contracts: TableLike,
+    periods: Sequence[Period],
+    at: str,
+    keep: Callable[[ir.Table], ir.BooleanValue] | None = None,
+) -> pd.Series:
+    """Σ MRR of the contracts active at each period's snapshot month (a stock)."""
+    check_choice("at", at, ("end", "start"))
+    _check(periods)
+    months = [month_of(p.last_day) if at == "end" else month_of(p.start) - 1 for p in periods]
+    c = contracts_table(contracts)
+    if keep is not None:
+        c = c.filter(keep(c))
+    near = c.filter((c.last_month >= min(months)) & (c.first_month <= max(months)))
+    near = near.select("first_month", "last_month", "mrr")
+    pairs = near.cross_join(_calendar(periods, month=months))
+    pairs = pairs.filter((pairs.first_month <= pairs.month) & (pairs.last_month >= pairs.month))
+    out = pairs.group_by(_KEY).aggregate(value=pairs.mrr.sum()).to_pandas()
+    return _zero_if_nan(_to_series(out, periods, 0.0))
+
+
+def mrr(contracts: TableLike, periods: Sequence[Period], *, at: str = "end") -> pd.Series:
+    return _mrr_at_ends(contracts, periods, at)
+
+
+def arr(
+    contracts: TableLike, periods: Sequence[Period], *, at: str = "end", contract_arr: bool = False
+) -> pd.Series:
+    from kpitools.metrics.revenue import _TERM_TOLERANCE, MIN_CONTRACT_ARR_MONTHS
+
+    keep = None
+    if contract_arr:
+
+        def keep(c: ir.Table) -> ir.BooleanValue:
+            return c.term_months >= MIN_CONTRACT_ARR_MONTHS - _TERM_TOLERANCE
+
+    return MONTHS_PER_YEAR * _mrr_at_ends(contracts, periods, at, keep)
+
+
+def acv(
+    contracts: TableLike,
+    periods: Sequence[Period],
+    *,
+    include_one_time: bool = False,
+    mode: str = "average",
+) -> pd.Series:
+    from kpitools.metrics.revenue import acv_rows
+
+    check_choice("mode", mode, ("average",))
+    t = acv_rows(contracts, None, include_one_time=include_one_time)
+    return flow_series(t, "start_date", periods, lambda g: g.acv.mean(), empty=math.nan)
+
+
+def new_customers(contracts: TableLike, periods: Sequence[Period]) -> pd.Series:
+    from kpitools.metrics.acquisition import _first_contracts
+
+    firsts = _first_contracts(contracts)
+    return flow_series(firsts, "first_start", periods, lambda g: g.count(), empty=0.0)
+
+
+def _month_span(periods: Sequence[Period]) -> list[tuple[int, int]]:
+    """First and last month index of each period."""
+    _check(periods)
+    return [(month_of(p.start), month_of(p.last_day)) for p in periods]
+
+
+def arpa(
+    contracts: TableLike, periods: Sequence[Period], *, denominator: str = "customers"
+) -> pd.Series:
+    """MRR at each period end ÷ paying customers (or live subscriptions) then; NaN if none."""
+    check_choice("denominator", denominator, ("customers", "subscriptions"))
+    months = [hi for _, hi in _month_span(periods)]
+    c = contracts_table(contracts)
+    near = c.filter((c.last_month >= min(months)) & (c.first_month <= max(months)))
+    pairs = near.select("customer_id", "first_month", "last_month", "mrr").cross_join(
+        _calendar(periods, month=months)
+    )
+    pairs = pairs.filter((pairs.first_month <= pairs.month) & (pairs.last_month >= pairs.month))
+    if denominator == "customers":
+        per = pairs.group_by([_KEY, "customer_id"]).aggregate(
+            mrr=pairs.mrr.sum().round(MONEY_DECIMALS)
+        )
+        paying = per.filter(per.mrr > 0)
+        count = paying.group_by(_KEY).aggregate(n=paying.count())
+    else:
+        live = pairs.filter(pairs.mrr > 0)
+        count = live.group_by(_KEY).aggregate(n=live.count())
+    total = pairs.group_by(_KEY).aggregate(value=pairs.mrr.sum())
+    totals = _to_series(total.to_pandas(), periods, 0.0)
+    counts = _to_series(count.rename(value="n").to_pandas(), periods, 0.0)
+    return (totals / counts.where(counts > 0)).astype("float64")
+
+
+def _flows(contracts: TableLike, lo: int, hi: int) -> pd.DataFrame:
+    return monthly_flows(contracts_table(contracts), lo, hi)
+
+
+def logo_churn_rate(
+    contracts: TableLike, periods: Sequence[Period], *, same_period_new: str = "exclude"
+) -> pd.Series:
+    """Customers at each period start without MRR at its end ÷ customers at its start."""
+    check_choice("same_period_new", same_period_new, ("exclude", "include", "include_numerator"))
+    spans = _month_span(periods)
+    first, last = spans[0][0], spans[-1][1]
+    values = []
+    if same_period_new != "exclude":
+        f = _flows(contracts, first, last)
+        for lo, hi in spans:
+            exposed = f.loc[lo, "customers_start"]
+            if same_period_new == "include":
+                exposed += f.loc[lo:hi, "n_new"].sum() + f.loc[lo:hi, "n_reactivation"].sum()
+            values.append(float(f.loc[lo:hi, "n_churn"].sum() / exposed) if exposed else math.nan)
+    else:
+        cm = customer_months(contracts_table(contracts), first - 1, last)
+        cm = cm.select("customer_id", "month").to_pandas()
+        by_month = cm.groupby("month")["customer_id"]
+        sets = {int(m): set(ids) for m, ids in by_month}
+        for lo, hi in spans:
+            start, end = sets.get(lo - 1, set()), sets.get(hi, set())
+            values.append(len(start - end) / len(start) if start else math.nan)
+    return pd.Series(values, index=[p.label for p in periods], dtype="float64")
+
+
+def cltv(
+    contracts: TableLike,
+    periods: Sequence[Period],
+    *,
+    gross_margin: float = 1.0,
+    zero_churn: str = "error",
+    churn_floor: float = STRIPE_CHURN_FLOOR,
+    churn_smoothing: str = "none",
+) -> pd.Series:
+    """ARPA × margin ÷ average monthly logo churn, per period (monthly flows read once)."""
+    check_choice("zero_churn", zero_churn, ("error", "floor"))
+    check_choice("churn_smoothing", churn_smoothing, ("none", "trailing_6m"))
+    check_margin(gross_margin)
+    if not 0 < churn_floor <= 1:  # the per-period function owns the message
+        _cltv(contracts, periods[0], churn_floor=churn_floor)
+    spans = _month_span(periods)
+    if churn_smoothing == "trailing_6m":
+        spans = [(hi - TRAILING_CHURN_MONTHS, hi - 1) for _, hi in spans]
+    f = _flows(contracts, min(lo for lo, _ in spans), max(hi for _, hi in spans))
+    f = f[f["customers_start"] > 0]
+    rate = f["n_churn"] / f["customers_start"]
+    churn = [rate.loc[lo:hi] for lo, hi in spans]
+    churn = [float(np.mean(r)) if len(r) else math.nan for r in churn]
+    per_account = arpa(contracts, periods)
+    values = []
+    for p, ch, acct in zip(periods, churn, per_account.tolist(), strict=True):
+        if math.isnan(ch) or math.isnan(acct):
+            values.append(math.nan)
+            continue
+        if ch == 0:
+            if zero_churn == "error":  # raises the per-period function's message
+                _cltv(contracts, p, gross_margin=gross_margin, churn_smoothing=churn_smoothing)
+            ch = churn_floor
+        values.append(acct * gross_margin / ch)
+    return pd.Series(values, index=[p.label for p in periods], dtype="float64")

@@ -1,0 +1,198 @@
+"""Set-based KPI series (issue 13): one grouped query per KPI, the same numbers as period by period.
+
+The expected values are the old path: :func:`compute_kpi` called once per period on the pandas
+tables of the sample clients. The series under test runs on pandas frames, on a DuckDB-backed
+Ibis table and on Polars input.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import ibis
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+import kpitools
+from kpitools.catalog import compute_kpi, get_kpi, kpi_series, list_kpis
+from kpitools.periods import period_range
+
+CLIENTS = ("shop", "pandablog", "cloudledger")
+#: (freq, start, end) of the series compared: quarters over the sample years and a month range
+#: that starts before and ends after the data, so empty periods are compared too.
+RANGES = (("Q", "2023Q1", "2025Q1"), ("M", "2024-10", "2025-01"))
+FLOATS = [k for k in list_kpis() if k.returns == "float"]
+
+
+@pytest.fixture(scope="module")
+def clients(sample_dir):
+    return {name: kpitools.load_client(sample_dir / name) for name in CLIENTS}
+
+
+def _old_path(kpi_id, data, freq, start, end):
+    fy = getattr(data, "fiscal_year_start_month", 1)
+    periods = period_range(start, end, freq, fiscal_year_start_month=fy)
+    return pd.Series(
+        [float(compute_kpi(kpi_id, data, p)) for p in periods],
+        index=pd.Index([p.label for p in periods], name="period"),
+        name=kpi_id,
+    )
+
+
+def _usable(client, kpi_id):
+    return all(client.has(t) and len(client[t]) > 0 for t in get_kpi(kpi_id).tables)
+
+
+@pytest.mark.parametrize("freq,start,end", RANGES, ids=["quarters", "months"])
+@pytest.mark.parametrize("name", CLIENTS)
+def test_series_equals_the_per_period_results_on_sample_clients(clients, name, freq, start, end):
+    client = clients[name]
+    checked = 0
+    for kpi in FLOATS:
+        if not kpi.set_based or not _usable(client, kpi.id):
+            continue
+        expected = _old_path(kpi.id, client, freq, start, end)
+        got = kpi_series(kpi.id, client, freq, start, end)
+        pd.testing.assert_series_equal(got, expected, rtol=1e-9, obj=f"{name}/{kpi.id}")
+        checked += 1
+    assert checked >= 4, f"{name}: only {checked} set-based KPIs apply"
+
+
+def _as_backend(tables: dict, backend: str) -> dict:
+    if backend == "duckdb":
+        con = ibis.duckdb.connect()
+        return {n: con.create_table(n, df) for n, df in tables.items()}
+    return {n: pl.from_pandas(df) for n, df in tables.items()}
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "polars"])
+@pytest.mark.parametrize("name", CLIENTS)
+def test_series_is_the_same_on_duckdb_and_polars_inputs(clients, name, backend):
+    client = clients[name]
+    frames = {
+        t: client[t]
+        for t in ("orders", "web_traffic", "social", "feedback", "deals", "contracts")
+        if client.has(t) and len(client[t]) > 0
+    }
+    data = SimpleNamespace(
+        tables=_as_backend(frames, backend),
+        fiscal_year_start_month=client.fiscal_year_start_month,
+        funnel_stages=client.funnel_stages,
+    )
+    for kpi in FLOATS:
+        if not kpi.set_based or not set(kpi.tables) <= set(frames):
+            continue
+        expected = _old_path(kpi.id, client, "Q", "2023Q3", "2025Q1")
+        got = kpi_series(kpi.id, data, "Q", "2023Q3", "2025Q1")
+        pd.testing.assert_series_equal(got, expected, rtol=1e-9, obj=f"{backend}/{kpi.id}")
+
+
+def test_every_float_kpi_says_how_its_series_is_computed():
+    """The catalog names each KPI computed period by period (``series: per_period``)."""
+    import yaml
+
+    from kpitools import catalog
+
+    for path in sorted(catalog._HERE.glob("kpis_*.yaml")):
+        for raw in yaml.safe_load(path.read_text("utf-8")):
+            if raw.get("returns", "float") == "float":
+                assert raw.get("series"), f"{path.name}: {raw['id']} has no 'series:'"
+    per_period = {k.id for k in FLOATS if not k.set_based}
+    assert {"nrr", "predicted_clv", "follower_growth_rate"} <= per_period
+    assert {"revenue", "new_customers_orders", "mrr", "followers"}.isdisjoint(per_period)
+
+
+def test_a_series_is_one_query_not_one_per_period(monkeypatch):
+    """36 months of new customers: the per-period function is never called."""
+    from kpitools.metrics import orders as o
+
+    calls = []
+    monkeypatch.setattr(o, "new_customers_orders", lambda *a, **k: calls.append(1))
+    from kpitools import catalog
+
+    catalog._resolve.cache_clear()
+    try:
+        rng = np.random.default_rng(3)
+        n = 400
+        df = pd.DataFrame(
+            {
+                "order_id": [f"o{i}" for i in range(n)],
+                "customer_id": [f"c{i}" for i in rng.integers(0, 120, n)],
+                "order_date": pd.Timestamp("2022-01-01")
+                + pd.to_timedelta(rng.integers(0, 3 * 365, n), unit="D"),
+                "amount": 100.0,
+            }
+        )
+        got = kpi_series("new_customers_orders", {"orders": df}, "M", "2022-01", "2024-12")
+    finally:
+        catalog._resolve.cache_clear()
+    assert not calls
+    assert len(got) == 36
+    # plain pandas: each customer's first order month, counted
+    first = df.groupby("customer_id")["order_date"].min().dt.strftime("%Y-%m")
+    expected = first.value_counts().reindex(got.index, fill_value=0).astype(float)
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    assert got.sum() == df["customer_id"].nunique()
+
+
+def test_fiscal_quarters_group_like_the_per_period_path():
+    """An April fiscal year: '2024Q1' is April–June 2024 in both paths."""
+    df = pd.DataFrame(
+        {
+            "order_id": ["a", "b", "c", "d"],
+            "customer_id": ["x", "y", "x", "z"],
+            "order_date": pd.to_datetime(["2024-03-31", "2024-04-01", "2024-06-30", "2024-07-01"]),
+            "amount": [100.0, 200.0, 300.0, 400.0],
+        }
+    )
+    data = SimpleNamespace(tables={"orders": df}, fiscal_year_start_month=4)
+    got = kpi_series("revenue", data, "Q", "2023Q4", "2024Q2")
+    # hand: FY2023Q4 = Jan–Mar 2024 → 100; FY2024Q1 = Apr–Jun → 200 + 300; Q2 = Jul–Sep → 400
+    assert got.to_dict() == {"2023Q4": 100.0, "2024Q1": 500.0, "2024Q2": 400.0}
+    assert got.equals(_old_path("revenue", data, "Q", "2023Q4", "2024Q2"))
+
+
+def test_series_passes_keyword_arguments_and_errors_through():
+    df = pd.DataFrame(
+        {
+            "order_id": ["a"],
+            "customer_id": ["x"],
+            "order_date": pd.to_datetime(["2024-02-01"]),
+            "amount": [100.0],
+            "discount": [10.0],
+        }
+    )
+    got = kpi_series("revenue", {"orders": df}, "Q", "2024Q1", "2024Q2", basis="gross")
+    assert got.tolist() == [100.0, 0.0]
+    with pytest.raises(kpitools.KpitoolsError, match="unknown basis 'grose'"):
+        kpi_series("revenue", {"orders": df}, "Q", "2024Q1", "2024Q2", basis="grose")
+    assert math.isnan(kpi_series("aov", {"orders": df}, "Q", "2024Q1", "2024Q2")["2024Q2"])
+
+
+@pytest.mark.parametrize(
+    "kpi_id,kwargs",
+    [
+        ("arpa", {"denominator": "subscriptions"}),
+        ("logo_churn_rate", {"same_period_new": "include"}),
+        ("logo_churn_rate", {"same_period_new": "include_numerator"}),
+        ("cltv", {"churn_smoothing": "trailing_6m"}),
+        ("cltv", {"gross_margin": 0.7}),
+        ("arr", {"contract_arr": True}),
+        ("mrr", {"at": "start"}),
+        ("repeat_purchase_rate", {"history": "all"}),
+        ("win_rate", {"denominator": "created"}),
+        ("sales_cycle_days", {"stat": "mean"}),
+        ("revenue_per_session", {"stream": "ad"}),
+    ],
+)
+def test_switches_give_the_per_period_results(clients, kpi_id, kwargs):
+    kpi = get_kpi(kpi_id)
+    client = next(clients[n] for n in CLIENTS if _usable(clients[n], kpi_id))
+    periods = period_range("2023Q3", "2025Q1", "Q")
+    expected = [float(compute_kpi(kpi_id, client, p, **kwargs)) for p in periods]
+    got = kpi_series(kpi_id, client, "Q", "2023Q3", "2025Q1", **kwargs)
+    assert kpi.set_based
+    np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-9, equal_nan=True)
