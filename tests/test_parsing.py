@@ -8,13 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kpitools.io._dates import parse_dates
 from kpitools.io._numbers import parse_numbers
-from kpitools.io._parse import (
-    normalize_header,
-    parse_categories,
-    parse_dates,
-    parse_strings,
-)
+from kpitools.io._parse import normalize_header, parse_categories, parse_strings
 
 JAN5 = pd.Timestamp("2024-01-05")
 

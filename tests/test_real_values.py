@@ -18,8 +18,8 @@ from openpyxl.styles import Font
 
 from kpitools._errors import DataValidationError, KpitoolsError
 from kpitools.io import check_client, load_client, load_orders, load_table, load_web_traffic
+from kpitools.io._dates import read_dates
 from kpitools.io._numbers import read_numbers
-from kpitools.io._parse import read_dates
 from kpitools.io._read import EMPTY_RUN_ROWS, _excel_records
 
 TS = pd.Timestamp
@@ -185,6 +185,22 @@ def test_european_decimal_commas_are_detected(tmp_path):
     assert orders["amount"].tolist() == [1234.56, 2000.0, 100.5]
     assert orders["amount"].sum() == pytest.approx(3335.06)
     assert orders["discount"].tolist() == [1000.0, 12.5, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected_quantity"),
+    [
+        # amount 1.234,56 settles the decimal comma: quantity 1.500 is one thousand five hundred.
+        ("1.234,56", 1500.0),
+        # amount 1,234.56 settles the decimal point: quantity 1.500 is one and a half.
+        ("1,234.56", 1.5),
+    ],
+)
+def test_undecided_column_takes_the_files_convention(amount, expected_quantity):
+    raw = orders_with_amounts(amount).assign(quantity=["1.500"])
+    orders = load_orders(raw)
+    assert orders["amount"].tolist() == [1234.56]
+    assert orders["quantity"].tolist() == [expected_quantity]
 
 
 def test_european_file_with_decimal_point_forced_is_refused(tmp_path):

@@ -38,7 +38,6 @@ __all__ = [
     "ParsedNumbers",
     "check_decimal",
     "currency_codes",
-    "decimal_evidence",
     "parse_numbers",
     "read_numbers",
 ]
@@ -108,8 +107,10 @@ _DECIMAL_SPELLINGS = {"point": ".", "dot": ".", "period": ".", "comma": ",", "�
 class ParsedNumbers:
     """The outcome of :func:`read_numbers` for one column.
 
-    ``decimal`` is the convention used ("." or ",", None when the column has no value with a
-    separator); ``marks`` maps each currency found to its number of cells.
+    ``decimal`` is the convention used ("." or ",", None when the column has no text);
+    ``settled`` is False when it was not given and no value decided it (only ``1,234`` or
+    ``1.234``-like values: the file's other columns may); ``marks`` maps each currency found
+    to its number of cells.
     """
 
     numbers: pd.Series
@@ -117,6 +118,7 @@ class ParsedNumbers:
     findings: tuple[Finding, ...] = ()
     decimal: str | None = None
     marks: dict[str, int] | None = None
+    settled: bool = True
 
 
 def check_decimal(decimal: str | None) -> str:
@@ -141,8 +143,8 @@ def check_decimal(decimal: str | None) -> str:
 def currency_codes(values: pd.Series) -> pd.Series:
     """ISO codes of a column of currency names or marks (``NT$`` → TWD, ``usd`` → USD).
 
-    >>> currency_codes(pd.Series(["TWD", "usd", "新台幣", None])).tolist()
-    ['TWD', 'USD', 'TWD', None]
+    >>> currency_codes(pd.Series(["TWD", "usd", "新台幣"])).tolist()
+    ['TWD', 'USD', 'TWD']
     """
     text = _as_text(pd.Series(values).astype(object))
     return text.map(lambda v: _MARK_CODES.get(v.upper(), v.upper()), na_action="ignore")
@@ -178,21 +180,6 @@ def _clean(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series,
     wan = t.str.endswith("萬")
     t = t.str.replace(r"[%萬]$", "", regex=True)
     return t, mark, negative, percent, wan
-
-
-def decimal_evidence(values: pd.Series) -> tuple[int, int]:
-    """How many text cells can only be read with the decimal point, and with the decimal comma.
-
-    >>> decimal_evidence(pd.Series(["1.234,56", "100,50", "1,234", "7"]))
-    (0, 2)
-    """
-    text = _as_text(pd.Series(values).astype(object))
-    text = text[text.notna() & ~pd.Series(values).map(_is_number)]
-    if text.empty:
-        return 0, 0
-    t = _clean(text)[0]
-    point, comma, has_sep = _forms(t)
-    return int((point & ~comma & has_sep).sum()), int((comma & ~point & has_sep).sum())
 
 
 def _forms(t: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -255,11 +242,14 @@ def read_numbers(
     text = _as_text(obj.where(present & ~is_num, None))
     todo = text.notna()
     used: str | None = None
+    settled = True
     marks: dict[str, int] = {}
     if todo.any():
         t, mark, negative, percent, wan = _clean(text[todo])
         point, comma, has_sep = _forms(t)
         used, finding, refused = _decide_decimal(t, point, comma, has_sep, decimal, fallback)
+        settled = decimal in DECIMAL_MARKS or fallback in DECIMAL_MARKS or not has_sep.any()
+        settled = settled or bool((point ^ comma)[has_sep].any())
         if finding is not None:
             findings.append(_on_index(finding, index))
         if used == ",":
@@ -283,7 +273,7 @@ def read_numbers(
     for finding in findings:
         bad &= ~finding.cells
     result, bad, findings = _refuse_infinite(result, bad, findings)
-    return ParsedNumbers(result, bad, tuple(findings), used, marks or None)
+    return ParsedNumbers(result, bad, tuple(findings), used, marks or None, settled)
 
 
 def _widen(mask: pd.Series, index: pd.Index) -> pd.Series:

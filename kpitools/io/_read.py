@@ -570,6 +570,8 @@ def _unsaved_formula_problems(
         )
         for j, cells in sorted(found.items())
     ]
+
+
 def _named_table(records: list[Record], names: Sequence[str | None]) -> RawTable:
     """A file without a header row: every non-blank row is data, columns named by ``names``."""
     body = [(n, cells) for n, cells in records if not _is_blank(cells)]

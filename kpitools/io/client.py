@@ -30,8 +30,8 @@ import pandas as pd
 import yaml
 
 from kpitools._errors import DataValidationError, KpitoolsError, Problem, did_you_mean
+from kpitools.io._dates import check_date_format
 from kpitools.io._numbers import check_decimal
-from kpitools.io._parse import check_date_format
 from kpitools.io._presets import get_preset
 from kpitools.io._shapes import SHAPE_OPTIONS, Shape
 from kpitools.io._yaml import ClientYamlError, load_client_yaml

@@ -23,14 +23,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from kpitools._errors import Problem
-from kpitools.io._numbers import check_decimal, currency_codes, decimal_evidence, read_numbers
-from kpitools.io._parse import (
-    Finding,
-    check_date_format,
-    parse_categories,
-    parse_strings,
-    read_dates,
-)
+from kpitools.io._dates import check_date_format, read_dates
+from kpitools.io._numbers import ParsedNumbers, check_decimal, currency_codes, read_numbers
+from kpitools.io._parse import Finding, parse_categories, parse_strings
 from kpitools.schemas._contract import ColumnSpec, TableSpec
 
 __all__ = [
@@ -143,7 +138,7 @@ def coerce(
     options = options or ValueOptions()
     out: dict[str, pd.Series] = {}
     problems: list[Problem] = []
-    fallback = _file_decimal(frame, spec) if options.decimal == "auto" else None
+    numbered = _numbers_of_file(frame, spec, options)
     dated = {
         name: read_dates(frame[name].reset_index(drop=True), options.date_format)
         for name in frame.columns
@@ -166,14 +161,7 @@ def coerce(
             what = ("value is not a date", "values are not dates")
             hint = _DATE_HINT
         elif column.is_number:
-            numbers = read_numbers(
-                values,
-                decimal=options.decimal,
-                fallback=fallback,
-                currency=options.currency,
-                dollar_is=options.dollar_is,
-                money=column.money,
-            )
+            numbers = numbered[name]
             parsed, bad, findings = numbers.numbers, numbers.bad, numbers.findings
             what = ("value is not a number", "values are not numbers")
             hint = _NUMBER_HINT
@@ -235,19 +223,31 @@ def _other_currency(values: pd.Series, expected: str, rows: np.ndarray) -> list[
     ]
 
 
-def _file_decimal(frame: pd.DataFrame, spec: TableSpec) -> str | None:
-    """The decimal convention the file's number columns agree on, or None."""
-    point = comma = 0
-    for name in frame.columns:
-        column = spec.columns.get(name)
-        if column is not None and column.is_number:
-            p, c = decimal_evidence(frame[name])
-            point, comma = point + p, comma + c
-    if point and not comma:
-        return "."
-    if comma and not point:
-        return ","
-    return None
+def _numbers_of_file(
+    frame: pd.DataFrame, spec: TableSpec, options: ValueOptions
+) -> dict[str, ParsedNumbers]:
+    """Every number column parsed; a column that its own values leave undecided (only
+    ``1,234``- or ``1.234``-like values) is read again with the decimal convention the file's
+    other number columns agree on, when they agree on one."""
+
+    def read(name: str, fallback: str | None = None) -> ParsedNumbers:
+        return read_numbers(
+            frame[name].reset_index(drop=True),
+            decimal=options.decimal,
+            fallback=fallback,
+            currency=options.currency,
+            dollar_is=options.dollar_is,
+            money=spec.columns[name].money,
+        )
+
+    names = [n for n in frame.columns if n in spec.columns and spec.columns[n].is_number]
+    parsed = {name: read(name) for name in names}
+    agreed = {p.decimal for p in parsed.values() if p.settled and p.decimal is not None}
+    undecided = [name for name, p in parsed.items() if not p.settled]
+    if len(agreed) == 1 and undecided:
+        (fallback,) = agreed
+        parsed.update({name: read(name, fallback) for name in undecided})
+    return parsed
 
 
 def complete(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
