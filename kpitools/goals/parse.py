@@ -64,6 +64,7 @@ _HERE = Path(__file__).parent
 _PERCENT = 100.0
 _DAYS_PER_WEEK = 7
 _DOUBLE, _HALF = 1.0, -0.5
+_PER_MONTHS = {"month": 1, "quarter": 3}
 
 
 @cache
@@ -352,6 +353,8 @@ def _explicit_periods(s: str, fy: int) -> list[tuple[int, int, Period]]:
         add(m, m.group(1))
     for m in re.finditer(r"\b(?:in|for|during|fy)\s*(\d{4})\b(?!\s*[-/q])", s, re.I):
         add(m, m.group(1))
+    for m in re.finditer(r"\bend\s+of\s+(?:fy\s*)?(\d{4})\b(?!\s*[-/q])", s, re.I):
+        add(m, m.group(1))
     out.sort(key=lambda x: (x[0], -(x[1] - x[0])))
     kept: list[tuple[int, int, Period]] = []
     for item in out:
@@ -404,6 +407,42 @@ def _relative_period(s: str, ref: pd.Timestamp, fy: int) -> tuple[int, int, Peri
     return None
 
 
+_HALF_RE = (
+    r"(\d{4})\s*年?\s*(上|下)\s*半年(?:度)?|(?<![a-z])h([12])\s*[-_ ]?\s*(\d{4})|"
+    r"(\d{4})\s*[-_ ]?\s*h([12])(?![a-z])|(?:the\s+)?(first|second)\s+half\s+(?:of\s+)?(\d{4})"
+)
+
+
+def _half_window(s: str, fy: int) -> _Window | None:
+    """「2025年上半年」, "H2 2024", "2024H1", "the first half of 2025" as a six-month window."""
+    m = re.search(_HALF_RE, s, re.I)
+    if m is None:
+        return None
+    g = m.groups()
+    if g[0]:
+        year, first = int(g[0]), g[1] == "上"
+    elif g[2]:
+        year, first = int(g[3]), g[2] == "1"
+    elif g[4]:
+        year, first = int(g[4]), g[5] == "1"
+    else:
+        year, first = int(g[7]), g[6].lower() == "first"
+    start = pd.Timestamp(year, fy, 1) + pd.DateOffset(months=0 if first else 6)
+    return _Window(start, start + pd.DateOffset(months=6) - pd.Timedelta(days=1), m.span())
+
+
+def _before_month(s: str) -> list[tuple[int, int, pd.Timestamp]]:
+    """ "before July 2024" / 「2024年7月前」: the day before that month starts."""
+    out = []
+    for m in re.finditer(r"\b(?:before|prior\s+to)\s+" + _MON + r"\.?\s*,?\s*(\d{4})", s, re.I):
+        first = pd.Timestamp(int(m.group(2)), _MONTHS[m.group(1).lower()[:3]], 1)
+        out.append((m.start(), m.end(), first - pd.Timedelta(days=1)))
+    for m in re.finditer(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:之前|以前|前)", s):
+        first = pd.Timestamp(int(m.group(1)), int(m.group(2)), 1)
+        out.append((m.start(), m.end(), first - pd.Timedelta(days=1)))
+    return out
+
+
 def _relative_window(s: str, ref: pd.Timestamp) -> _Window | None:
     units = "|".join(sorted(map(re.escape, [*_UNIT_MONTHS, *_UNIT_DAYS]), key=len, reverse=True))
     zh = re.search(
@@ -425,7 +464,7 @@ def _relative_window(s: str, ref: pd.Timestamp) -> _Window | None:
         re.I,
     )
     half = re.search(
-        r"(?:接下來|未來|未来)?(?:的)?半年(?:內|内)?|(?:within|in|over)\s+(?:the\s+)?"
+        r"(?:接下來|未來|未来)?(?:的)?(?<![上下])半年(?:內|内)?|(?:within|in|over)\s+(?:the\s+)?"
         r"(?:next\s+)?half\s+(?:a\s+)?year",
         s,
         re.I,
@@ -583,13 +622,18 @@ def parse_goal(
     # 2. period or deadline
     masked = _mask(s, [base_span])
     window: _Window | None = None
-    dates = _dates(masked)
+    dates = _dates(masked) + _before_month(masked)
+    half = _half_window(masked, fy)
+    if half is not None:
+        masked = _mask(masked, [half.span])
     goal_periods = [
         x
         for x in _explicit_periods(masked, fy)
         if not any(x[0] < e and d_s < x[1] for d_s, e, _ in dates)
     ]
-    if dates:
+    if half is not None:
+        window = half
+    elif dates:
         start_, end_, when = dates[-1]
         window = _Window(None, when, (start_, end_))
     elif goal_periods:
@@ -672,16 +716,16 @@ def parse_goal(
             change = _DOUBLE
         elif re.search(_words()["halve"], rest, re.I):
             change = _HALF
-    per = (
-        "month"
-        if re.search(r"每月|每個月|每个月|per month|a month|monthly|/\s*month", s, re.I)
-        else None
-    )
+    per = None
+    if re.search(r"每月|每個月|每个月|per month|a month|monthly|/\s*month", s, re.I):
+        per = "month"
+    elif re.search(r"每季|每一季|per quarter|a quarter|quarterly|/\s*quarter", s, re.I):
+        per = "quarter"
     if per and target is not None and period and _is_flow(kpi):
-        months = parse_period(period, fiscal_year_start_month=fy).months
-        if months > 1:
-            notes.append(f"per_month_target_scaled:{months}")
-            target = target * months
+        factor = parse_period(period, fiscal_year_start_month=fy).months // _PER_MONTHS[per]
+        if factor > 1:
+            notes.append(f"per_{per}_target_scaled:{factor}")
+            target = target * factor
     missing = tuple(
         name
         for name, value in (
