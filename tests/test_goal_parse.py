@@ -283,3 +283,14 @@ def test_english_terms_match_whole_words_only():
 
 def test_fold_maps_traditional_and_simplified_alike():
     assert fold("週期價值") == fold("周期价值")
+
+
+def test_parsed_goal_survives_yaml_and_csv(tmp_path):
+    from kpitools.goals import read_goals, write_goals
+
+    text = "在接下來的六個月內，透過線上廣告獲得的合格潛在客戶數提升20%，由行銷部負責"
+    goal = parse_goal(text, business_model="saas", reference_date="2024-07-01").to_goal("g1")
+    for name in ("goals.yaml", "goals.csv"):
+        (back,) = read_goals(write_goals([goal], tmp_path / name))
+        assert back == goal, name
+        assert (back.extra["start"], back.extra["scope_kind"]) == ("2024-07-01", "channel")
