@@ -144,6 +144,35 @@ OWN = [
      {"kpi": "win_rate", "owner": None, "target": 0.10}),
     ("行銷部：下一季 CAC 降低 10%", "saas",
      {"kpi": "cac", "owner": "行銷部", "period": "2024Q2", "target_change": -0.10}),
+    # --- more deadlines: year ends, "before", halves, "the next 12 months"
+    ("Increase MRR by 10% by the end of 2024", "saas",
+     {"kpi": "mrr", "target_change": 0.10, "period": "2024"}),
+    ("Grow ARR to NT$30M by end of 2024", "saas",
+     {"kpi": "arr", "target": 30_000_000.0, "period": "2024"}),
+    ("Cut CAC by 15% before July 2024", "saas",
+     {"kpi": "cac", "target_change": -0.15, "period": None, "deadline": "2024-06-30"}),
+    ("Reduce churn to 1.5% by the end of Q3 2024", "saas",
+     {"kpi": "logo_churn_rate", "target": 0.015, "period": "2024Q3"}),
+    # "12 months" inside the catalog name "Predicted CLV (12 months)" is not a KPI name
+    ("Raise NRR from 102% to 110% over the next 12 months, owner: Customer Success", "saas",
+     {"kpi": "nrr", "baseline": 1.02, "target": 1.10, "period": "2024",
+      "owner": "Customer Success"}),
+    ("2025年上半年把毛利率提升到60%", "ecommerce",
+     {"kpi": "gross_margin_rate", "target": 0.60, "start": "2025-01-01",
+      "deadline": "2025-06-30"}),
+    ("Lift the gross margin rate to 60% in H2 2024", "ecommerce",
+     {"kpi": "gross_margin_rate", "target": 0.60, "start": "2024-07-01",
+      "deadline": "2024-12-31"}),
+    ("在未來兩季把贏單率提高3個百分點", "saas",
+     {"kpi": "win_rate", "target_delta": 0.03, "deadline": "2024-06-30"}),
+    ("提升客戶留存率", "ecommerce", {"kpi": "repeat_purchase_rate", "target": None}),
+    # 1,000 a quarter over a year = 4,000 (qualified leads are a flow)
+    ("Reach 1,000 qualified leads per quarter in 2024", "saas",
+     {"kpi": "qualified_leads", "target": 4000.0, "per": "quarter"}),
+    ("在2024年，B2B業績成長25%", "saas",
+     {"kpi": "tcv", "target_change": 0.25, "scope": "B2B", "period": "2024"}),
+    ("新北市的營收在2024年第四季提升10%", "saas",
+     {"kpi": "mrr", "scope": "新北市", "scope_kind": "region", "period": "2024Q4"}),
 ]
 
 
@@ -254,3 +283,14 @@ def test_english_terms_match_whole_words_only():
 
 def test_fold_maps_traditional_and_simplified_alike():
     assert fold("週期價值") == fold("周期价值")
+
+
+def test_parsed_goal_survives_yaml_and_csv(tmp_path):
+    from kpitools.goals import read_goals, write_goals
+
+    text = "在接下來的六個月內，透過線上廣告獲得的合格潛在客戶數提升20%，由行銷部負責"
+    goal = parse_goal(text, business_model="saas", reference_date="2024-07-01").to_goal("g1")
+    for name in ("goals.yaml", "goals.csv"):
+        (back,) = read_goals(write_goals([goal], tmp_path / name))
+        assert back == goal, name
+        assert (back.extra["start"], back.extra["scope_kind"]) == ("2024-07-01", "channel")

@@ -77,3 +77,30 @@ def test_scoped_leaves_data_whole_without_a_scope():
     out, why = scoped(tables, "WEB", "channel")
     assert why == "" and len(out["orders"]) == 1
     assert scoped(tables, "B2B", "segment")[1] == "no_column"
+
+
+def test_article_six_month_window_is_measured(cloudledger):
+    """「在接下來的六個月內…」 set on 1 July 2024: measured over 1 Jul–31 Dec 2024 against the
+    six months before, on the deals from the website (the data's name for the channel)."""
+    text = "在接下來的六個月內，透過website獲得的合格潛在客戶數提升20%，由行銷部負責"
+    goal = parse_goal(text, data=cloudledger, reference_date="2024-07-01").to_goal("g1")
+    assert (goal.period, goal.deadline, goal.extra["start"]) == (None, "2024-12-31",
+                                                                 "2024-07-01")
+    d = cloudledger["deals"]
+    stages = cloudledger.funnel_stages
+    position = d.stage.str.strip().str.lower().map({s: i for i, s in enumerate(stages)})
+    position = position.where(d.outcome != "won", len(stages) - 1)
+    qualified = (position >= stages.index("qualified")) & (d.channel == "website")
+
+    def count(start, stop):
+        return float((qualified & (d.created_date >= start) & (d.created_date < stop)).sum())
+
+    row = scorecard([goal], cloudledger, lang="en").iloc[0]
+    assert row["period"] == "2024-07-01–2024-12-31"
+    assert row["actual"] == count("2024-07-01", "2025-01-01")
+    assert row["baseline"] == count("2024-01-01", "2024-07-01")  # the six months before
+    assert row["target"] == pytest.approx(row["baseline"] * 1.2)
+    findings = check_smart(goal, cloudledger, lang="en", strategy="acquire_customers")
+    assert [f.status for f in findings][::4] == ["pass", "pass"]  # Specific, Time-bound
+    assert findings[1].status == "pass"
+    assert findings[2].status == "warn" and "window" in findings[2].message

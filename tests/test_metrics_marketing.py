@@ -107,8 +107,13 @@ def test_market_revenue_by_hand():
     # B2C in Q1: y 2000 + z 300 = 2,300; B2C in Taichung: z only = 300
     assert market_revenue(orders, customers, "2024Q1", segment="b2c") == 2300.0
     assert market_revenue(orders, customers, "2024Q1", region="台中市", segment="B2C") == 300.0
-    with pytest.raises(KpitoolsError, match="needs region= or segment="):
-        market_revenue(orders, customers, "2024Q1")
+    # without a market named: regions new in the period. Taichung (x, z) and Taipei (y) all
+    # first ordered in 2024Q1, so every Q1 order counts: 900 + 2000 + 300 = 3,200; in Q2 no
+    # region is new any more
+    assert market_revenue(orders, customers, "2024Q1") == 3200.0
+    assert market_revenue(orders, customers, "2024Q2") == 0.0
+    with pytest.raises(KpitoolsError, match="measures new regions and needs a period"):
+        market_revenue(orders, customers)
 
 
 def test_market_revenue_region_may_be_the_start_of_the_name():

@@ -123,8 +123,22 @@ def kpi_terms() -> dict[str, tuple[str, ...]]:
             bare = re.sub(r"[(（].*?[)）]", "", name)
             add(bare, [kpi.id])
             for inner in re.findall(r"[(（](.*?)[)）]", name):
-                add(inner, [kpi.id])
+                if _is_acronym(inner):  # (ACV), (CLTV), (客單價); not (12 months) or (amount)
+                    add(inner, [kpi.id])
     return {k: tuple(v) for k, v in out.items()}
+
+
+#: Words in parentheses of KPI names that describe a variant rather than name the KPI.
+_NOT_NAMES = {"折扣後", "金額", "每日加總", "首購"}
+
+
+def _is_acronym(inner: str) -> bool:
+    """An abbreviation or short alternative name in a KPI name's parentheses."""
+    if re.search(r"\d", inner) or inner in _NOT_NAMES:
+        return False
+    return bool(
+        re.fullmatch(r"[A-Z][A-Z:/]+(?: %)?", inner) or re.fullmatch(r"[\u3400-\u9fff]{2,5}", inner)
+    )
 
 
 @cache

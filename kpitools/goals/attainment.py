@@ -424,9 +424,11 @@ def measured_baseline(goal: Goal, data: Any,
     if (goal.period is not None and _has_source(goal)
             and getattr(data, "path", None) is not None):
         return _custom_baseline(goal, data)
-    if data is None or goal.kpi_id is None or goal.period is None:
+    if data is None or goal.kpi_id is None:
         return None, None
     fy = _fy(data)
+    if goal.period is None:
+        return _window_baseline(goal, data, catalog, fy)
     bp = goal.baseline_period or parse_period(goal.period,
                                               fiscal_year_start_month=fy).previous().label
     if isinstance(data, pd.Series):
@@ -446,6 +448,51 @@ def kpi_args(goal: Goal) -> dict[str, Any]:
     revenue from one market); empty for most goals."""
     args = goal.extra.get("kpi_args") if isinstance(goal.extra, Mapping) else None
     return dict(args) if isinstance(args, Mapping) else {}
+
+
+def goal_window(goal: Goal, fiscal_year_start_month: int = 1) -> Period | None:
+    """The days a goal is measured over: its period, or the window from its ``start`` (kept in
+    ``goal.extra`` by the goal parser: 「接下來的六個月內」 from the workshop day) to its
+    ``deadline``. None when the goal has neither."""
+    if goal.period is not None:
+        return parse_period(goal.period, fiscal_year_start_month=fiscal_year_start_month)
+    start = goal.extra.get("start") if isinstance(goal.extra, Mapping) else None
+    if goal.deadline is None or start is None:
+        return None
+    first = pd.Timestamp(start).normalize()
+    end = pd.Timestamp(goal.deadline).normalize() + pd.Timedelta(days=1)
+    return Period(first, end, "M", fiscal_year_start_month) if end > first else None
+
+
+def window_label(window: Period) -> str:
+    """``2024-07-01–2024-12-31`` for a window that is not a calendar period."""
+    return f"{window.start.date().isoformat()}–{window.last_day.date().isoformat()}"
+
+
+def _earlier(window: Period) -> pd.Timestamp:
+    """Start of the equally long window before ``window``: whole months when it spans whole
+    months (1 Jul–31 Dec → 1 Jan), else the same number of days."""
+    if window.start.day == 1 and window.end.day == 1:
+        months = ((window.end.year - window.start.year) * 12 + window.end.month
+                  - window.start.month)
+        return window.start - pd.DateOffset(months=months)
+    return window.start - (window.end - window.start)
+
+
+def _window_baseline(goal: Goal, data: Any, catalog: Any,
+                     fy: int) -> tuple[float | None, str | None]:
+    """Baseline of a start–deadline goal: the KPI over the equally long window just before."""
+    window = goal_window(goal, fy)
+    if window is None or isinstance(data, pd.Series):
+        return None, None
+    before = Period(_earlier(window), window.start, window.freq, fy)
+    cat = resolve_catalog(catalog)
+    data, _ = goal_data(goal, data, tuple(getattr(_entry(cat, goal.kpi_id), "tables", ())))
+    try:
+        value = cat.compute_kpi(goal.kpi_id, data, before, **kpi_args(goal))
+    except KpitoolsError:
+        return None, None
+    return (None, None) if _missing(value) else (float(value), window_label(before))
 
 
 def _entry(cat: Any, kpi_id: str) -> Any:
@@ -514,7 +561,7 @@ def scorecard(goals: Iterable[Goal | Mapping[str, Any]] | pd.DataFrame, data: An
     report = as_period(period, fiscal_year_start_month=fy)
     rows = []
     for goal in as_goals(goals, context=data):
-        gp = None if goal.period is None else parse_period(goal.period, fiscal_year_start_month=fy)
+        gp = goal_window(goal, fy)
         if report is not None and gp is not None and not _overlaps(gp, report):
             continue
         stop = pd.Timestamp(as_of).normalize() if as_of is not None else (
@@ -533,8 +580,9 @@ def _score_one(goal: Goal, gp: Period | None, stop: pd.Timestamp | None, data: A
                lang: str, method: str | None, bands: tuple[float, float],
                flows: Iterable[str] | None) -> dict:
     on_track_at, at_risk_at = bands
+    period = goal.period or (window_label(gp) if gp is not None else None)
     row: dict[str, Any] = {"goal_id": goal.goal_id, "objective": goal.objective_for(lang),
-                           "owner": goal.owner, "period": goal.period, "note": ""}
+                           "owner": goal.owner, "period": period, "note": ""}
     kpi = None
     if goal.kpi_id is not None:
         kpi = cat.get_kpi(goal.kpi_id)

@@ -57,8 +57,10 @@ _HERE = Path(__file__).parent
 CSV_COLUMNS = (
     "goal_id", "kpi", "target", "period", "direction", "baseline", "baseline_period", "owner",
     "strategy", "objective", "scope", "target_change", "deadline", "kpi_definition",
-    "kpi_data_source", "objective_en", "target_delta",
+    "kpi_data_source", "objective_en", "target_delta", "scope_kind", "start", "text",
 )
+#: Keys of ``Goal.extra`` that goal sentences produce and a goals CSV keeps.
+_EXTRA_COLUMNS = ("scope_kind", "start", "text")
 _PERCENT = 100.0
 
 
@@ -418,6 +420,7 @@ def goals_to_frame(goals: Iterable[Goal | Mapping[str, Any]], lang: str = "zh-TW
     for g in as_goals(goals):
         row: dict[str, Any] = {c: None for c in CSV_COLUMNS}
         row.update({k: getattr(g, k) for k in _GOAL_KEYS})
+        row.update({k: g.extra.get(k) for k in _EXTRA_COLUMNS if k in g.extra})
         if isinstance(g.kpi, CustomMetric):
             row["kpi"] = g.kpi.name_for(lang)
             row["kpi_definition"] = pick(g.kpi.definition, lang) or None

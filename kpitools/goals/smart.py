@@ -252,6 +252,8 @@ def _achievable(goal: Goal, entry: Any, baseline: float | None, data: Any, cat: 
     change = goal.required_change(baseline)
     if data is None:
         return _finding("achievable", "warn", "no_data", lang)
+    if change is not None and goal.period is None and goal.deadline is not None:
+        return _finding("achievable", "warn", "window", lang, required=_pct(change))
     if change is None or goal.period is None:
         return _finding("achievable", "warn", "no_change", lang)
     fy = int(getattr(data, "fiscal_year_start_month", None) or 1)

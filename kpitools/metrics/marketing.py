@@ -244,32 +244,41 @@ def market_revenue(
 
     Formula: Σ (amount − discount) over orders dated in the period whose customer's ``region``
     (and/or ``segment``) in ``customers`` starts with the value given (compared without case or
-    surrounding spaces, so 「台中」 matches 「台中市」). 0.0 when nothing was sold there.
+    surrounding spaces, so 「台中」 matches 「台中市」). Without ``region`` and ``segment`` the
+    market is every *new* region: regions whose customers had never ordered before the period
+    starts. 0.0 when nothing was sold there.
 
     Examples
     --------
-    >>> o = pd.DataFrame({"order_id": ["a", "b"], "customer_id": ["x", "y"],
-    ...     "order_date": pd.to_datetime(["2024-01-02", "2024-01-03"]),
-    ...     "amount": [1000.0, 400.0], "discount": [100.0, 0.0]})
+    >>> o = pd.DataFrame({"order_id": ["a", "b", "c"], "customer_id": ["x", "y", "y"],
+    ...     "order_date": pd.to_datetime(["2024-01-02", "2023-05-03", "2024-01-03"]),
+    ...     "amount": [1000.0, 300.0, 400.0], "discount": [100.0, 0.0, 0.0]})
     >>> c = pd.DataFrame({"customer_id": ["x", "y"], "region": ["台中市", "台北市"]})
     >>> market_revenue(o, c, "2024Q1", region="台中市")
     900.0
+    >>> market_revenue(o, c, "2024Q1")  # Taipei sold in 2023: only Taichung is new
+    900.0
     """
-    if region is None and segment is None:
-        raise KpitoolsError(
-            "market_revenue needs region= or segment= (the market to measure).\n"
-            "Hint: e.g. region='台中市' or segment='B2B', as written in customers."
-        )
-    o = in_period(
-        table(orders, "orders", ("order_id", "customer_id", "order_date", "amount")),
-        "order_date",
-        as_period(period),
-    )
+    p = as_period(period)
+    o = table(orders, "orders", ("order_id", "customer_id", "order_date", "amount"))
     wanted = {k: v for k, v in (("region", region), ("segment", segment)) if v is not None}
-    c = table(customers, "customers", ("customer_id", *wanted))
-    for column, value in wanted.items():
-        c = c.filter(_norm(c[column]).startswith(str(value).strip().lower()))
-    keep = o.filter(o.customer_id.isin(c.customer_id))
+    c = table(customers, "customers", ("customer_id", *(wanted or {"region": None})))
+    if wanted:
+        for column, value in wanted.items():
+            c = c.filter(_norm(c[column]).startswith(str(value).strip().lower()))
+        keep_ids = c.customer_id
+    else:
+        if p is None:
+            raise KpitoolsError(
+                "market_revenue without region= or segment= measures new regions "
+                "and needs a period.\nHint: pass period='2024Q4', or region=."
+            )
+        located = o.join(c.select("customer_id", market=_norm(c.region)), "customer_id")
+        first = located.group_by("market").aggregate(first_order=located.order_date.min())
+        new = first.filter(first.first_order >= p.start).market
+        keep_ids = c.filter(_norm(c.region).isin(new)).customer_id
+    o = in_period(o, "order_date", p)
+    keep = o.filter(o.customer_id.isin(keep_ids))
     discount = keep.discount.cast("float64").fill_null(0.0) if "discount" in keep.columns else 0.0
     total = scalar((keep.amount.cast("float64") - discount).sum())
     return 0.0 if total is None or pd.isna(total) else float(total)
