@@ -328,3 +328,13 @@ def test_pdf_is_a4_with_header_and_page_numbers(shop_run):
     second = pdf.pages[1].extract_text()
     assert "Mountain Mist Tea · Q4 2024" in second
     assert f"2 / {len(pdf.pages)}" in second
+
+
+def test_bad_labels_in_client_yml_are_refused(sample_dir, tmp_path):
+    folder = tmp_path / "blog"
+    shutil.copytree(sample_dir / "pandablog", folder)
+    with open(folder / "client.yml", "a", encoding="utf-8") as fh:
+        fh.write("labels:\n  channel:\n    Email: {zh-TW: 電子報}\n    Direct: [1, 2]\n")
+    with pytest.raises(kpitools.DataValidationError,
+                       match=r"labels\.channel\.Direct: expected a name or"):
+        kpitools.load_client(folder)
