@@ -328,3 +328,30 @@ def test_pdf_is_a4_with_header_and_page_numbers(shop_run):
     second = pdf.pages[1].extract_text()
     assert "Mountain Mist Tea · Q4 2024" in second
     assert f"2 / {len(pdf.pages)}" in second
+
+
+def test_bad_labels_in_client_yml_are_refused(sample_dir, tmp_path):
+    folder = tmp_path / "blog"
+    shutil.copytree(sample_dir / "pandablog", folder)
+    with open(folder / "client.yml", "a", encoding="utf-8") as fh:
+        fh.write("labels:\n  channel:\n    Email: {zh-TW: 電子報}\n    Direct: [1, 2]\n")
+    with pytest.raises(kpitools.DataValidationError,
+                       match=r"labels\.channel\.Direct: expected a name or"):
+        kpitools.load_client(folder)
+
+
+def test_target_label_moves_away_from_the_latest_value():
+    from kpitools.plots import trend_chart
+
+    def target_x(values):
+        fig = trend_chart(pd.Series(values, index=["2024Q1", "2024Q2", "2024Q3", "2024Q4"]),
+                          unit="score", target=4.5, lang="en")
+        (label,) = [a for a in fig.axes[0].texts if a.get_text().startswith("Target")]
+        return label.xy[0]
+
+    # The latest value 1.0 is far from the target 4.5: the label sits at the right end.
+    assert target_x([2.0, 1.5, 1.2, 1.0]) == 1.0
+    # CSAT 4.3 against 4.5 (5% of a 0-4.7 axis): the right end is taken by "4.3 pts" -> left.
+    assert target_x([2.0, 3.0, 4.0, 4.3]) == 0.0
+    # Close at both ends: the middle.
+    assert target_x([4.4, 3.0, 3.0, 4.3]) == 0.5

@@ -74,7 +74,7 @@ def test_batch_isolates_the_failing_client(batch):
     assert "1 of 2 report(s) failed" in result.output
     good = out / "acme" / "2024Q4"
     assert sorted(p.name for p in good.iterdir()) == ["metrics.json", "report.html",
-                                                      "report.ipynb"]
+                                                      "report.ipynb", "report.xlsx"]
     assert not (out / "broken").exists()  # never beside good reports
     failed = out / "_failed" / "broken" / "2024Q4"
     assert sorted(p.name for p in failed.iterdir()) == ["error.txt", "report.ipynb"]

@@ -74,6 +74,7 @@ CONFIG_KEYS = (
     "fiscal_year_start_month",
     "funnel_stages",
     "goals",
+    "labels",
     "tables",
 )
 #: Goal fields that must be numbers when given (``target`` is checked on its own).
@@ -528,6 +529,30 @@ def _check_config(config: dict[str, Any]) -> list[Problem]:
             )
         )
     problems.extend(_check_goals(config.get("goals"), config.get("business_model")))
+    problems.extend(_check_labels(config.get("labels")))
+    return problems
+
+
+def _check_labels(labels: object) -> list[Problem]:
+    """``labels: {channel: {cold_outbound: {zh-TW: 陌生開發, en: Cold outbound}}}``."""
+    if labels is None:
+        return []
+    hint = ("write labels: {channel: {cold_outbound: {zh-TW: 陌生開發, en: Cold outbound}}} "
+            "(kinds: channel, stage, tier, reason, product).")
+    if not isinstance(labels, Mapping):
+        return [Problem("labels must map a kind (channel, stage, …) to its values", hint=hint)]
+    problems = []
+    for kind, entries in labels.items():
+        if not isinstance(entries, Mapping):
+            problems.append(Problem(f"labels.{kind} must map each value to its names", hint=hint))
+            continue
+        for value, names in entries.items():
+            ok = isinstance(names, str) or (
+                isinstance(names, Mapping) and set(names) <= set(LANGUAGES)
+                and all(isinstance(v, str) for v in names.values()))
+            if not ok:
+                problems.append(Problem(f"labels.{kind}.{value}: expected a name or "
+                                        f"{{zh-TW: ..., en: ...}}, got {names!r}", hint=hint))
     return problems
 
 

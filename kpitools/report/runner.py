@@ -283,13 +283,14 @@ def run_reports(
     _log_notes(out_dir, ordered)
     if progress:
         from rich.console import Console
+        from rich.markup import escape
 
         console = Console(stderr=True)
         console.print(summary_table(ordered))
-        for r in ordered:
+        for r in ordered:  # notes quote client data: escaped, so '[x]' is not rich markup
             for note in r.notes:
-                console.print(f"[yellow]note[/yellow] {r.client} {r.quarter}: {note}",
-                              markup=True, highlight=False)
+                console.print(f"[yellow]note[/yellow] {escape(f'{r.client} {r.quarter}: {note}')}",
+                              highlight=False)
     return ordered
 
 
