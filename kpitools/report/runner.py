@@ -306,17 +306,37 @@ def _execute(jobs: list[_Job], workers: int, progress: bool) -> list[RunResult]:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
                                      mp_context=context) as pool:
-                futures = {pool.submit(_run_job, job): job for job in jobs}
+                futures = {pool.submit(_run_jobs, task): task
+                           for task in _tasks(jobs, min(workers, len(jobs)))}
                 for future in as_completed(futures):
-                    job = futures[future]
                     try:
-                        advance(future.result())
+                        for result in future.result():
+                            advance(result)
                     except Exception as exc:  # the worker process itself died
-                        advance(_record_failure(job, exc, None, 0.0))
+                        for job in futures[future]:
+                            advance(_record_failure(job, exc, None, 0.0))
     finally:
         if bar is not None:
             bar.stop()
     return done
+
+
+def _tasks(jobs: list[_Job], workers: int) -> list[list[_Job]]:
+    """Jobs grouped for the pool: a client's quarters stay together (its worker's kernel then
+    loads the client once), in pieces of at most ``ceil(jobs / workers)`` so that every worker
+    gets work; longer pieces first, otherwise in argument order.
+    """
+    size = -(-len(jobs) // workers)
+    by_client: dict[str, list[_Job]] = {}
+    for job in jobs:
+        by_client.setdefault(job.client_dir, []).append(job)
+    tasks = [group[i:i + size] for group in by_client.values()
+             for i in range(0, len(group), size)]
+    return sorted(tasks, key=lambda task: -len(task))
+
+
+def _run_jobs(jobs: list[_Job]) -> list[RunResult]:
+    return [_run_job(job) for job in jobs]
 
 
 def _progress_bar(total: int):
