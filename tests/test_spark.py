@@ -23,6 +23,12 @@ from kpitools.metrics import orders as o
 from kpitools.metrics.order_retention import active_customers
 
 PERIODS = ("2024Q1", "2024Q2", "2024Q3", "2024Q4")
+# third-party noise: PySpark 4.x warns that it does not fully support pandas 3 yet, and its
+# toPandas passes pandas 3's deprecated copy= keyword
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
 
 
 @pytest.fixture(scope="module")
