@@ -49,13 +49,15 @@ def frames():
 
 
 @pytest.fixture(scope="module")
-def spark_tables(frames):
+def spark_tables(frames, tmp_path_factory):
     from pyspark.sql import SparkSession
 
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
     session = (
         SparkSession.builder.master("local[1]")
         .appName("kpitools-test")
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.warehouse.dir", str(warehouse))
         .config("spark.ui.enabled", "false")
         .getOrCreate()
     )
