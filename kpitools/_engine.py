@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
@@ -223,6 +223,22 @@ def scalar(expr: ir.Scalar) -> float:
     if key is not None:
         memo[key] = value
     return value
+
+
+def frozen_frame(expr: ir.Expr, extra: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``compute()``, memoized like :func:`scalar` while a report memo is active.
+
+    ``expr`` is the table the frame is computed from and ``extra`` the other arguments; the
+    frame is kept only when ``expr`` reads frozen memtables alone, and each caller gets a copy.
+    """
+    memo = _SCALAR_MEMO.get()
+    key = _frozen_key(expr) if memo is not None else None
+    if key is None:
+        return compute()
+    key = ("frame", key, extra)
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key].copy()
 
 
 def _frozen_key(expr: ir.Expr) -> tuple | None:

@@ -99,7 +99,7 @@ def test_kill_9_of_the_batch_stops_workers_and_keeps_a_correct_index(tmp_path: P
         assert "2024Q1" in index.read_text("utf-8")
         # The next run (here an empty one: the Q1 report exists) clears the dead batch's folders.
         run_reports([client], ["2024Q1"], out=out, template=template, progress=False)
-        assert not (out / STAGING_DIR).exists()
+        assert not (out / STAGING_DIR).exists(), list((out / STAGING_DIR).rglob("*"))
     finally:
         if batch.poll() is None:
             os.killpg(batch.pid, signal.SIGKILL)

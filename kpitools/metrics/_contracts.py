@@ -34,7 +34,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import yaml
 
-from kpitools._engine import TableLike, scalar, table
+from kpitools._engine import TableLike, frozen_frame, scalar, table
 from kpitools._errors import KpitoolsError
 from kpitools.periods import DAYS_PER_MONTH, MONTHS_PER_YEAR, Period, as_period
 
@@ -199,8 +199,13 @@ def monthly_flows(c: ir.Table, lo: int, hi: int) -> pd.DataFrame:
 
     Columns: the five :data:`MOVEMENTS` amounts, ``mrr_start``, ``mrr_end``,
     ``customers_start``, ``customers_end`` and the customer counts ``n_new``, ``n_churn``,
-    ``n_reactivation``. Months without activity are zero rows.
+    ``n_reactivation``. Months without activity are zero rows. Inside a report the frame of the
+    same contracts and months is computed once (several KPIs read it).
     """
+    return frozen_frame(c, ("monthly_flows", lo, hi), lambda: _monthly_flows(c, lo, hi))
+
+
+def _monthly_flows(c: ir.Table, lo: int, hi: int) -> pd.DataFrame:
     rows = movement_rows(c, lo, hi)
     sums = {k: rows.amount.sum(where=rows.kind == k) for k in MOVEMENTS}
     counts = {f"n_{k}": rows.kind.count(where=rows.kind == k) for k in

@@ -105,6 +105,21 @@ def flow_series(
     return _to_series(out, periods, empty)
 
 
+def _no_data_outside(series: pd.Series, t: ir.Table, column: str,
+                     periods: Sequence[Period]) -> pd.Series:
+    """NaN ("no data") for periods before the first or after the last row of ``t``.
+
+    The per-period functions do the same through :func:`kpitools._engine.flow_total`: a quiet
+    period between two rows is a real 0, a period outside the data is unknown.
+    """
+    span = t.aggregate(first=t[column].min(), last=t[column].max()).to_pandas()
+    first, last = span["first"].iloc[0], span["last"].iloc[0]
+    if pd.isna(first):
+        return series * math.nan
+    inside = [first < p.end and last >= p.start for p in periods]
+    return series.where(inside)
+
+
 def _calendar(periods: Sequence[Period], **columns: Sequence[object]) -> ir.Table:
     """One row per period: its number and the given per-period values."""
     keys = [_key_of(p, periods[0]) for p in periods]
@@ -120,8 +135,11 @@ def revenue(
     orders: TableLike, periods: Sequence[Period], *, basis: str = "gross_less_discounts"
 ) -> pd.Series:
     t = o._orders(orders)
-    return _zero_if_nan(
-        flow_series(t, "order_date", periods, lambda g: o._sales(g, basis).sum(), empty=0.0)
+    return _no_data_outside(
+        _zero_if_nan(
+            flow_series(t, "order_date", periods, lambda g: o._sales(g, basis).sum(), empty=0.0)
+        ),
+        t, "order_date", periods,
     )
 
 
@@ -145,7 +163,8 @@ def _with_cost(orders: TableLike) -> ir.Table:
 
 def gross_margin(orders: TableLike, periods: Sequence[Period]) -> pd.Series:
     value = lambda g: (o._sales(g, "gross_less_discounts") - g.cost).sum()  # noqa: E731
-    return _zero_if_nan(flow_series(_with_cost(orders), "order_date", periods, value, empty=0.0))
+    series = _zero_if_nan(flow_series(_with_cost(orders), "order_date", periods, value, empty=0.0))
+    return _no_data_outside(series, o._orders(orders), "order_date", periods)
 
 
 def gross_margin_rate(orders: TableLike, periods: Sequence[Period]) -> pd.Series:
@@ -168,8 +187,10 @@ def orders_per_customer(orders: TableLike, periods: Sequence[Period]) -> pd.Seri
 
 
 def new_customers_orders(orders: TableLike, periods: Sequence[Period]) -> pd.Series:
-    firsts = o._first_orders(o._orders(orders))
-    return flow_series(firsts, "first_order_date", periods, lambda g: g.count(), empty=0.0)
+    t = o._orders(orders)
+    firsts = o._first_orders(t)
+    series = flow_series(firsts, "first_order_date", periods, lambda g: g.count(), empty=0.0)
+    return _no_data_outside(series, t, "order_date", periods)
 
 
 def repeat_purchase_rate(
@@ -212,9 +233,10 @@ def active_customers(orders: TableLike, periods: Sequence[Period]) -> pd.Series:
 def _web_total(column: str) -> Callable[..., pd.Series]:
     def series(web_traffic: TableLike, periods: Sequence[Period]) -> pd.Series:
         t = table(web_traffic, "web_traffic", (*w._REQUIRED, column))
-        return flow_series(
+        series = flow_series(
             t, "date", periods, lambda g: g[column].cast("float64").sum().fill_null(0.0), empty=0.0
         )
+        return _no_data_outside(series, t, "date", periods)
 
     series.__name__ = column
     return series
@@ -273,9 +295,10 @@ def revenue_per_session(
 def _web_revenue(stream: str) -> Callable[..., pd.Series]:
     def series(web_traffic: TableLike, periods: Sequence[Period]) -> pd.Series:
         t = table(web_traffic, "web_traffic", w._REQUIRED)
-        return flow_series(
+        series = flow_series(
             t, "date", periods, lambda g: w._stream(g, stream).sum().fill_null(0.0), empty=0.0
         )
+        return _no_data_outside(series, t, "date", periods)
 
     series.__name__ = f"{stream}_revenue"
     return series
@@ -288,9 +311,10 @@ content_revenue = _web_revenue("content")
 
 def mentions(social: TableLike, periods: Sequence[Period]) -> pd.Series:
     t = w._social(social, "mentions")
-    return flow_series(
+    series = flow_series(
         t, "date", periods, lambda g: g.mentions.cast("float64").sum().fill_null(0.0), empty=0.0
     )
+    return _no_data_outside(series, t, "date", periods)
 
 
 def followers(social: TableLike, periods: Sequence[Period]) -> pd.Series:

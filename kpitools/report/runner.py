@@ -26,12 +26,13 @@ import atexit
 import contextlib
 import multiprocessing
 import os
+import queue
 import re
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -372,15 +373,24 @@ def _remove_stale_staging(staging_root: Path) -> None:
     Each work folder starts with the id of the process writing it (``<pid>-<slug>-<quarter>-``);
     folders of a batch still running elsewhere are left alone.
     """
-    import psutil
 
     if not staging_root.is_dir():
         return
     for folder in staging_root.iterdir():
         pid, _, _ = folder.name.partition("-")
-        if pid.isdigit() and psutil.pid_exists(int(pid)):
+        if pid.isdigit() and _running(int(pid)):
             continue
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (dead, waiting to be reaped)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _execute(jobs: list[_Job], workers: int, progress: bool,
@@ -409,21 +419,81 @@ def _execute(jobs: list[_Job], workers: int, progress: bool,
             # thread (and maybe a kernel client) can deadlock on locks held by those threads.
             context = multiprocessing.get_context("spawn")
             # Each worker watches this process and exits (stopping its kernel) when it is gone,
-            # so a killed batch leaves no worker writing reports nobody waits for.
-            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
-                                     initializer=watch_parent,
-                                     initargs=(os.getpid(),)) as pool:
-                futures = {pool.submit(_run_job, job): job for job in jobs}
-                for future in as_completed(futures):
-                    job = futures[future]
+            # so a killed batch leaves no worker writing reports nobody waits for. A worker runs
+            # a client's quarters in turn (its kernel loads the client once) and sends each
+            # finished report back at once, so the index follows report by report.
+            finished = context.Queue()
+            seen: set[tuple[str, str]] = set()
+
+            def take(result: RunResult) -> None:
+                if (result.client, result.quarter) not in seen:
+                    seen.add((result.client, result.quarter))
+                    advance(result)
+
+            def drain() -> None:
+                while True:
                     try:
-                        advance(future.result())
-                    except Exception as exc:  # the worker process itself died
-                        advance(_record_failure(job, exc, None, 0.0))
+                        take(finished.get_nowait())
+                    except queue.Empty:
+                        return
+
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                                     initializer=_init_worker,
+                                     initargs=(os.getpid(), finished)) as pool:
+                futures = {pool.submit(_run_jobs, task): task
+                           for task in _tasks(jobs, min(workers, len(jobs)))}
+                pending = set(futures)
+                while pending:
+                    ended, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+                    drain()
+                    for future in ended:
+                        try:
+                            for result in future.result():
+                                take(result)
+                        except Exception as exc:  # the worker process itself died
+                            drain()
+                            for job in futures[future]:
+                                if (job.slug, job.quarter) not in seen:
+                                    take(_record_failure(job, exc, None, 0.0))
     finally:
         if bar is not None:
             bar.stop()
     return done
+
+
+def _tasks(jobs: list[_Job], workers: int) -> list[list[_Job]]:
+    """Jobs grouped for the pool: a client's quarters stay together (its worker's kernel then
+    loads the client once), in pieces of at most ``ceil(jobs / workers)`` so that every worker
+    gets work; longer pieces first, otherwise in argument order.
+    """
+    size = -(-len(jobs) // workers)
+    by_client: dict[str, list[_Job]] = {}
+    for job in jobs:
+        by_client.setdefault(job.client_dir, []).append(job)
+    tasks = [group[i:i + size] for group in by_client.values()
+             for i in range(0, len(group), size)]
+    return sorted(tasks, key=lambda task: -len(task))
+
+
+#: Queue of a pool worker on which each finished report is sent back (see :func:`_execute`).
+_FINISHED: Any = None
+#: Seconds between looks at the workers' finished reports.
+_POLL_S = 0.2
+
+
+def _init_worker(parent_pid: int, finished: Any) -> None:
+    global _FINISHED
+    watch_parent(parent_pid)
+    _FINISHED = finished
+
+
+def _run_jobs(jobs: list[_Job]) -> list[RunResult]:
+    results = []
+    for job in jobs:
+        results.append(_run_job(job))
+        if _FINISHED is not None:
+            _FINISHED.put(results[-1])
+    return results
 
 
 def _progress_bar(total: int):

@@ -1,0 +1,89 @@
+"""Report runs share one kernel per process, reset between reports (issue 13)."""
+
+from __future__ import annotations
+
+import nbformat
+
+from kpitools.report import runner
+from kpitools.report.runner import _Job, _tasks, run_reports
+
+CLIENT_YML = "name: Acme\ncurrency: TWD\nbusiness_model: saas\ntables: {}\n"
+
+
+def _template(path, body):
+    nb = nbformat.v4.new_notebook()
+    params = (
+        'client_dir: str = "."\nquarter: str = "2024Q4"\nlang: str = "en"\noutput_dir: str = "."'
+    )
+    nb.cells = [
+        nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(body),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "language": "python",
+        "display_name": "Python 3",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+def test_no_variable_survives_into_the_next_report(tmp_path):
+    client = tmp_path / "acme"
+    client.mkdir()
+    (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
+    # Fails in any report that sees the variable the previous report left behind; records the
+    # kernel's process id so the test can see that the kernel was shared.
+    body = (
+        "import os\nassert 'leftover' not in globals(), 'state leaked'\nleftover = 1\n"
+        "open(f'{client_dir}/../pid-{quarter}.txt', 'w').write(str(os.getpid()))"
+    )
+    template = _template(tmp_path / "t.ipynb", body)
+    results = run_reports(
+        [client],
+        ["2024Q3", "2024Q4", "2025Q1"],
+        out=tmp_path / "out",
+        workers=1,
+        template=template,
+        progress=False,
+    )
+    assert [r.status for r in results] == ["ok"] * 3, [r.error for r in results]
+    pids = {(tmp_path / f"pid-{q}.txt").read_text() for q in ("2024Q3", "2024Q4", "2025Q1")}
+    assert len(pids) == 1  # one kernel ran the three reports
+    assert not runner._KERNEL.get("km")  # and was stopped when the batch ended
+
+
+def test_a_failed_report_does_not_poison_the_next(tmp_path):
+    client = tmp_path / "acme"
+    client.mkdir()
+    (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
+    body = "if quarter == '2024Q3':\n    raise RuntimeError('boom')\nx = 1"
+    template = _template(tmp_path / "t.ipynb", body)
+    results = run_reports(
+        [client],
+        ["2024Q3", "2024Q4"],
+        out=tmp_path / "out",
+        workers=1,
+        template=template,
+        progress=False,
+    )
+    assert [r.status for r in results] == ["failed", "ok"]
+    assert "boom" in results[0].error
+
+
+def test_pool_tasks_keep_a_clients_quarters_together_and_use_every_worker():
+    jobs = [_Job(c, c, q, "en", "/out", "t.ipynb") for c in "abc" for q in ("2024Q3", "2024Q4")]
+    tasks = _tasks(jobs, 2)
+    assert [[(j.slug, j.quarter) for j in t] for t in tasks] == [
+        [("a", "2024Q3"), ("a", "2024Q4")],
+        [("b", "2024Q3"), ("b", "2024Q4")],
+        [("c", "2024Q3"), ("c", "2024Q4")],
+    ]
+    one_client = [_Job("a", "a", f"2024Q{i}", "en", "/out", "t.ipynb") for i in range(1, 5)]
+    assert [len(t) for t in _tasks(one_client, 2)] == [2, 2]
+    assert sorted(j.quarter for t in _tasks(one_client, 3) for j in t) == [
+        "2024Q1",
+        "2024Q2",
+        "2024Q3",
+        "2024Q4",
+    ]
