@@ -60,6 +60,7 @@ def test_kernel_pool_for_the_servers_language_and_culling():
     args = _kernel_arguments(["zh-TW/01_smart_goals.ipynb"], 1, 300, 60)
     assert "--preheat_kernel=True" in args
     assert "--MappingKernelManager.cull_idle_timeout=300" in args
+    assert any(a.endswith("kpitools_voila_kernels.WorkshopKernelManager") for a in args)
     assert "--MappingKernelManager.cull_connected=False" in args
     pools = json.loads(next(a for a in args if "kernel_pools_config" in a).split("=", 1)[1])
     assert pools == {"default": {"pool_size": 0}, "zh-TW/01_smart_goals.ipynb": {"pool_size": 1}}

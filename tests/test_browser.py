@@ -301,6 +301,7 @@ BUILDER = {
         "kpi": "指標",
         "target": "目標值",
         "cltv": "顧客終身價值（CLTV）",
+        "win": "贏單率（成交率）",
         "fail": "還不是 SMART 目標，請依建議修改。",
         "fail_mark": "不通過",
     },
@@ -309,6 +310,7 @@ BUILDER = {
         "kpi": "KPI",
         "target": "Target",
         "cltv": "Customer lifetime value (CLTV)",
+        "win": "Win rate",
         "fail": "Not SMART yet; follow the suggestions.",
         "fail_mark": "Fail",
     },
@@ -324,6 +326,10 @@ def test_smart_goal_builder_reacts_to_a_typed_target(pages, lang):
     target = panel.get_by_label(words["target"], exact=True)
     verdict = panel.locator(".widget-html-content p b").first
     sync_api.expect(verdict).not_to_be_empty(timeout=UPDATE_MS)
+    # The builder opens on CLTV (its first positive, higher-is-better KPI); start from win rate,
+    # typed and shown in percent, then switch to CLTV.
+    panel.get_by_label(words["kpi"], exact=True).select_option(label=_nbsp(words["win"]))
+    sync_api.expect(target).to_have_value(re.compile(r"^\d+(\.\d+)?%$"), timeout=UPDATE_MS)
     first_proposal = target.input_value()
     panel.get_by_label(words["kpi"], exact=True).select_option(label=_nbsp(words["cltv"]))
     # Choosing CLTV proposes its baseline × 1.1 as the target (goals_widgets.DEFAULT_CHANGE).

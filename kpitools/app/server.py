@@ -87,6 +87,8 @@ POOL_SIZE = 1
 CULL_IDLE_S = 60
 #: How often (s) Voilà looks for such kernels.
 CULL_INTERVAL_S = 15
+#: Voilà's kernel manager (kpitools/app/voila_kernels.py, copied beside the app's files).
+KERNEL_MANAGER = "kpitools_voila_kernels.WorkshopKernelManager"
 #: Cell tag of notebook cells meant for analysts only; the app's copies leave them out.
 ANALYST_TAG = "analyst"
 #: Cell tag prefix of a cell written in one language (``lang-zh-TW``, ``lang-en``).
@@ -371,6 +373,7 @@ def _kernel_arguments(
     kernel, one whose page is open, and kernels waiting in the pool are never culled.
     """
     args = [
+        f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_MANAGER}",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
         f"--MappingKernelManager.cull_interval={cull_interval_s}",
         "--MappingKernelManager.cull_connected=False",
@@ -539,6 +542,10 @@ def _literal(value: object) -> str:
 
 def _voila_environment(work_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
+    modules = work_dir / "python"
+    modules.mkdir(exist_ok=True)
+    shutil.copyfile(_HERE / "voila_kernels.py", modules / "kpitools_voila_kernels.py")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(modules), env.get("PYTHONPATH")) if p)
     share_dir = work_dir / "share" / "jupyter"
     previous = env.get("JUPYTER_PATH")
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(share_dir), previous) if p)
