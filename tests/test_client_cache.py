@@ -29,9 +29,10 @@ def test_a_changed_file_is_read_again(sample_dir, tmp_path):
     shutil.copytree(sample_dir / "shop", folder)
     before = kpitools.load_client(folder)
     text = (folder / "client.yml").read_text("utf-8")
-    (folder / "client.yml").write_text(text.replace("currency: TWD", "currency: USD"), "utf-8")
+    (folder / "client.yml").write_text(text.replace("en: Mountain Mist Tea", "en: Misty Tea"),
+                                       "utf-8")
     after = kpitools.load_client(folder)
-    assert before.currency == "TWD" and after.currency == "USD"
+    assert before.name_for("en") == "Mountain Mist Tea" and after.name_for("en") == "Misty Tea"
 
 
 def test_changing_a_returned_table_does_not_change_the_next_client(sample_dir, tmp_path):
