@@ -216,11 +216,11 @@ def test_misspelt_client_folder_and_quarter_five(sample_dir, tmp_path, monkeypat
     monkeypatch.chdir(sample_dir.parent.parent)
     result = CliRunner().invoke(report, ["data/sample/shopp", "--quarter", "2024Q4",
                                          "--out", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # argument errors exit with 2 (issue 11)
     assert "does not exist (did you mean 'data/sample/shop'?)" in result.output
     result = CliRunner().invoke(report, ["data/sample/shop", "--quarter", "2024Q5",
                                          "--out", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "5 is not a quarter: quarters run 1–4" in result.output
 
 
