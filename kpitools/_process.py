@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 
-__all__ = ["die_with_parent", "stop_children", "watch_parent"]
+__all__ = ["die_with_parent", "pid_running", "stop_children", "terminate", "watch_parent"]
 
 #: prctl option that sets the parent-death signal (linux/prctl.h).
 _PR_SET_PDEATHSIG = 1
@@ -50,14 +50,31 @@ def stop_children(timeout: float = CHILD_STOP_TIMEOUT_S) -> None:
     import psutil
 
     with contextlib.suppress(psutil.Error):
-        children = psutil.Process().children(recursive=True)
-        for child in children:
-            with contextlib.suppress(psutil.Error):
-                child.terminate()
-        _, alive = psutil.wait_procs(children, timeout=timeout)
-        for child in alive:
-            with contextlib.suppress(psutil.Error):
-                child.kill()
+        terminate(psutil.Process().children(recursive=True), timeout)
+
+
+def pid_running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (dead, waiting to be reaped)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def terminate(processes: list, timeout: float = CHILD_STOP_TIMEOUT_S) -> None:
+    """SIGTERM ``processes`` (psutil), wait ``timeout`` s, then SIGKILL and reap those alive."""
+    import psutil
+
+    for proc in processes:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=timeout)
 
 
 def _watch(parent_pid: int, poll_s: float) -> None:

@@ -45,7 +45,7 @@ import psutil
 import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
-from kpitools._process import die_with_parent
+from kpitools._process import die_with_parent, pid_running, terminate
 from kpitools.app import LANGUAGES
 from kpitools.io._yaml import ClientYamlError, load_client_yaml
 
@@ -506,7 +506,7 @@ def remove_stale_work_dirs(temp_dir: str | os.PathLike[str] | None = None) -> li
     for folder in Path(temp_dir or tempfile.gettempdir()).glob(f"{WORK_DIR_PREFIX}*"):
         pid = folder.name.removeprefix(WORK_DIR_PREFIX).partition("-")[0]
         with contextlib.suppress(OSError):
-            if not pid.isdigit() or psutil.pid_exists(int(pid)):
+            if not pid.isdigit() or pid_running(int(pid)):
                 continue
             if not folder.is_dir() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
                 continue
@@ -811,15 +811,7 @@ class WorkshopServer:
                         os.killpg(process.pid, signal.SIGKILL)
                     process.wait(timeout)
             # Voilà shuts its kernels down on SIGTERM; anything still alive is killed here.
-            leftovers = [proc for proc in self._seen.values() if proc.is_running()]
-            for proc in leftovers:
-                with contextlib.suppress(psutil.Error):
-                    proc.terminate()
-            _, alive = psutil.wait_procs(leftovers, timeout=timeout)
-            for proc in alive:
-                with contextlib.suppress(psutil.Error):
-                    proc.kill()
-            psutil.wait_procs(alive, timeout=timeout)
+            terminate([proc for proc in self._seen.values() if proc.is_running()], timeout)
             self._seen.clear()
             self.process = None
         if self._log_file is not None:

@@ -122,7 +122,7 @@ def workshop(
     NOTEBOOK (optional) opens one notebook directly, by file name, number or topic (e.g.
     01_smart_goals, 1, smart_goals); without it the landing page lists them all. The client
     folder, the language, interactive=True and a temporary output folder are injected into a copy
-    of each notebook per language (papermill prepare-only, as with `kpitools report`), so the
+    of each notebook per language (a parameters cell, as papermill injects one), so the
     notebooks themselves are served unchanged, with their code hidden.
     """
     text = _MESSAGES[lang]

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from kpitools._errors import ArgumentError, KpitoolsError, PeriodError
-from kpitools._process import watch_parent
+from kpitools._process import pid_running, watch_parent
 from kpitools.periods import parse_period
 from kpitools.report.export import (
     LANGS,
@@ -378,19 +378,9 @@ def _remove_stale_staging(staging_root: Path) -> None:
         return
     for folder in staging_root.iterdir():
         pid, _, _ = folder.name.partition("-")
-        if pid.isdigit() and _running(int(pid)):
+        if pid.isdigit() and pid_running(int(pid)):
             continue
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    """Whether process ``pid`` exists and is not a zombie (dead, waiting to be reaped)."""
-    import psutil
-
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 def _execute(jobs: list[_Job], workers: int, progress: bool,
