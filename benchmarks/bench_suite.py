@@ -258,7 +258,7 @@ def worker(approach: str, path: Path) -> None:
     wall0, cpu0 = time.perf_counter(), _cpu()
     # imports are part of the cost of each approach, and measured on their own too
     if "kpitools" in approach:
-        import ibis  # noqa: F401
+        import ibis
         import ibis.backends.duckdb  # noqa: F401  (what ibis.duckdb.connect() loads)
 
         import kpitools.catalog

@@ -86,7 +86,7 @@ class Sampler(threading.Thread):
                 continue
             rss += info.rss
             pss += info.pss
-        return rss / MB, pss / MB, max(len(procs) - 1, 0)
+        return rss / MB, pss / MB, len(self.server.kernels())
 
     def run(self) -> None:
         while self.running:

@@ -138,7 +138,7 @@ def _panel(page, title: str):
 
 
 def _kernels(app: WorkshopServer) -> int:
-    return max(len(app.processes()) - 1, 0)
+    return len(app.kernels())
 
 
 # --- offline -----------------------------------------------------------------------------------

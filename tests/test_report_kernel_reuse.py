@@ -1,11 +1,12 @@
-"""Report runs share one kernel per process, reset between reports (issue 13)."""
+"""Report kernels (issue 13): forked from one server per batch, one fresh kernel per report;
+without fork, one kernel per process reset between reports."""
 
 from __future__ import annotations
 
 import nbformat
 
 from kpitools.report import runner
-from kpitools.report.runner import _Job, _tasks, run_reports
+from kpitools.report.runner import _Job, _ordered, _tasks, run_reports
 
 CLIENT_YML = "name: Acme\ncurrency: TWD\nbusiness_model: saas\ntables: {}\n"
 
@@ -28,7 +29,30 @@ def _template(path, body):
     return path
 
 
-def test_no_variable_survives_into_the_next_report(tmp_path):
+def test_each_report_gets_its_own_kernel_forked_from_one_server(tmp_path):
+    client = tmp_path / "acme"
+    client.mkdir()
+    (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
+    # Records the kernel's pid and its parent's (the fork server), and whether pandas was
+    # already imported when the kernel started (inherited from the server).
+    body = (
+        "import os, sys\nassert 'leftover' not in globals()\nleftover = 1\n"
+        "open(f'{client_dir}/../pid-{quarter}.txt', 'w').write("
+        "f'{os.getpid()} {os.getppid()} {os.getpgid(0) == os.getpid()}')"
+    )
+    template = _template(tmp_path / "t.ipynb", body)
+    results = run_reports([client], ["2024Q3", "2024Q4", "2025Q1"], out=tmp_path / "out",
+                          workers=2, template=template, progress=False)
+    assert [r.status for r in results] == ["ok"] * 3, [r.error for r in results]
+    rows = [(tmp_path / f"pid-{q}.txt").read_text().split()
+            for q in ("2024Q3", "2024Q4", "2025Q1")]
+    assert len({pid for pid, _, _ in rows}) == 3  # a fresh kernel per report
+    assert len({parent for _, parent, _ in rows}) == 1  # all forked by one server
+    assert all(leader == "True" for _, _, leader in rows)  # each leads its process group
+
+
+def test_no_variable_survives_into_the_next_report(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPITOOLS_FORK_KERNELS", "0")  # as where os.fork is missing
     client = tmp_path / "acme"
     client.mkdir()
     (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
@@ -53,7 +77,8 @@ def test_no_variable_survives_into_the_next_report(tmp_path):
     assert not runner._KERNEL.get("km")  # and was stopped when the batch ended
 
 
-def test_a_failed_report_does_not_poison_the_next(tmp_path):
+def test_a_failed_report_does_not_poison_the_next(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPITOOLS_FORK_KERNELS", "0")
     client = tmp_path / "acme"
     client.mkdir()
     (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
@@ -86,4 +111,18 @@ def test_pool_tasks_keep_a_clients_quarters_together_and_use_every_worker():
         "2024Q2",
         "2024Q3",
         "2024Q4",
+    ]
+
+
+def test_jobs_start_with_the_smallest_client_then_the_largest(tmp_path):
+    sizes = {"small": 10, "large": 1000, "middle": 100}
+    for name, size in sizes.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "data.csv").write_bytes(b"x" * size)
+    jobs = [_Job(str(tmp_path / c), c, q, "en", "/out", "t.ipynb")
+            for c in ("middle", "small", "large") for q in ("2024Q3", "2024Q4")]
+    assert [(j.slug, j.quarter) for j in _ordered(jobs)] == [
+        ("small", "2024Q3"), ("small", "2024Q4"),
+        ("large", "2024Q3"), ("large", "2024Q4"),
+        ("middle", "2024Q3"), ("middle", "2024Q4"),
     ]

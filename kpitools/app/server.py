@@ -45,6 +45,7 @@ import psutil
 import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
+from kpitools._forkkernel import ForkServer, kernel_spec
 from kpitools._process import die_with_parent, pid_running, terminate
 from kpitools.app import LANGUAGES
 from kpitools.io._yaml import ClientYamlError, load_client_yaml
@@ -545,6 +546,7 @@ def _voila_environment(work_dir: Path) -> dict[str, str]:
     modules = work_dir / "python"
     modules.mkdir(exist_ok=True)
     shutil.copyfile(_HERE / "voila_kernels.py", modules / "kpitools_voila_kernels.py")
+    shutil.copyfile(_HERE.parent / "_forkkernel.py", modules / "kpitools_forkkernel.py")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(modules), env.get("PYTHONPATH")) if p)
     share_dir = work_dir / "share" / "jupyter"
     previous = env.get("JUPYTER_PATH")
@@ -631,6 +633,7 @@ class WorkshopServer:
         #: Secret that every request must carry (in the URL once, then as a login cookie).
         self.token = secrets.token_urlsafe(TOKEN_BYTES)
         self.process: subprocess.Popen[bytes] | None = None
+        self.kernel_server: ForkServer | None = None
         self.work_dir: Path | None = None
         self.log_path: Path | None = None
         self._log_file = None
@@ -656,12 +659,14 @@ class WorkshopServer:
             root_dir = self._prepare(self.work_dir)
             self.log_path = self.work_dir / "voila.log"
             self._log_file = self.log_path.open("wb")
+            env = _voila_environment(self.work_dir)
+            self.kernel_server = self._start_kernel_server(env)
             self.process = subprocess.Popen(
                 [
                     *_voila_command(root_dir, self.host, self.port, self.work_dir / "config"),
                     *self._kernel_arguments(),
                 ],
-                env=_voila_environment(self.work_dir),
+                env=env,
                 cwd=root_dir,
                 stdin=subprocess.DEVNULL,
                 stdout=self._log_file,
@@ -674,6 +679,25 @@ class WorkshopServer:
             self.stop()
             raise
         return self.url
+
+    def _start_kernel_server(self, env: dict[str, str]) -> ForkServer | None:
+        """Start the fork server of the app's kernels and point the kernel spec at it.
+
+        The server imports the notebooks' libraries and loads the client once; every kernel
+        (pool or page) is forked from it, so it starts in a fraction of a second and shares
+        those pages with the server and its sibling kernels instead of holding its own copy
+        (see :mod:`kpitools._forkkernel`). Without ``os.fork`` kernels start the usual way.
+        """
+        if not hasattr(os, "fork") or os.environ.get("KPITOOLS_FORK_KERNELS", "1") == "0":
+            return None
+        assert self.work_dir is not None
+        server = ForkServer(warm_clients=[self.client_dir], env=env, stderr=self._log_file)
+        server.start()
+        spec_dir = self.work_dir / "share" / "jupyter" / "kernels" / "python3"
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        spec = kernel_spec(server.socket_path, server.process.pid if server.process else 0)
+        (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+        return server
 
     def _prepare(self, work_dir: Path) -> Path:
         """Write the landing-page template and the parameterised copies; return Voilà's root."""
@@ -777,16 +801,26 @@ class WorkshopServer:
         return "\n".join(text.splitlines()[-lines:])
 
     def processes(self) -> list[psutil.Process]:
-        """Voilà and every process it started (kernels), while they run."""
+        """Voilà, the kernel fork server, and the kernels, while Voilà runs."""
         if self.process is None or self.process.poll() is not None:
             return []
-        with contextlib.suppress(psutil.Error):
-            parent = psutil.Process(self.process.pid)
-            children = parent.children(recursive=True)
-            # psutil.Process remembers each start time, so a reused pid is never signalled.
-            self._seen.update((child.pid, child) for child in children)
-            return [parent, *children]
-        return []
+        found = []
+        roots = [self.process.pid, *(self.kernel_server.pids() if self.kernel_server else [])]
+        for pid in roots:
+            with contextlib.suppress(psutil.Error):
+                root = psutil.Process(pid)
+                children = root.children(recursive=True)
+                # psutil.Process remembers each start time, so a reused pid is never signalled.
+                self._seen.update((child.pid, child) for child in children)
+                found += [root, *children]
+        return found
+
+    def kernels(self) -> list[psutil.Process]:
+        """The kernel processes (pooled and in use), while Voilà runs."""
+        roots = {self.process.pid} if self.process is not None else set()
+        if self.kernel_server is not None:
+            roots.update(self.kernel_server.pids())
+        return [proc for proc in self.processes() if proc.pid not in roots]
 
     def wait(self) -> int:
         """Block until Voilà exits (Ctrl-C raises KeyboardInterrupt here); return its exit code."""
@@ -810,10 +844,12 @@ class WorkshopServer:
                     with contextlib.suppress(ProcessLookupError):
                         os.killpg(process.pid, signal.SIGKILL)
                     process.wait(timeout)
+            self._stop_kernel_server(timeout)
             # Voilà shuts its kernels down on SIGTERM; anything still alive is killed here.
             terminate([proc for proc in self._seen.values() if proc.is_running()], timeout)
             self._seen.clear()
             self.process = None
+        self._stop_kernel_server(timeout)  # also when Voilà never started
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
@@ -821,6 +857,11 @@ class WorkshopServer:
             shutil.rmtree(self.work_dir, ignore_errors=True)
             self.work_dir = None
             self.log_path = None
+
+    def _stop_kernel_server(self, timeout: float) -> None:
+        if self.kernel_server is not None:
+            self.kernel_server.stop(timeout)
+            self.kernel_server = None
 
     def __enter__(self) -> WorkshopServer:
         self.start()

@@ -18,6 +18,13 @@ import time
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 
+try:  # kernels forked from the app's fork server (kpitools._forkkernel, copied beside us)
+    import kpitools_forkkernel
+except ImportError:  # pragma: no cover - started without the copy: kernels start as usual
+    pass
+else:
+    kpitools_forkkernel.register_provisioner("kpitools_forkkernel")
+
 #: Seconds a kernel that no browser ever connected to is kept before it may be culled.
 ABANDONED_S = 600.0
 

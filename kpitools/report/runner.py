@@ -32,8 +32,14 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+    wait,
+)
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -128,6 +134,8 @@ class _Job:
     paper: str = "a4"
     chromium: str | None = None
     timeout: float = DEFAULT_TIMEOUT_SECONDS
+    kernels: str | None = None  # socket of the batch's kernel fork server (None: plain kernels)
+    kernel_server_pid: int = 0
 
 
 def default_template() -> Path:
@@ -234,6 +242,22 @@ def run_reports(
         parameters, quarters that are not quarters (``../evil``), client folders whose names
         are not safe folder names, missing folders, ``pdf=True`` without a Chromium.
     """
+    # Kernels' imports and clients' loading start at once, in parallel with the checks below.
+    server = _fork_server([str(Path(c).resolve()) for c in client_dirs if Path(c).is_dir()])
+    try:
+        return _run_reports(client_dirs, quarters, server, lang=lang, out=out, workers=workers,
+                            pdf=pdf, paper=paper, force=force, template=template,
+                            params=params, timeout=timeout, progress=progress)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _run_reports(client_dirs: Sequence[str | os.PathLike[str]], quarters: Sequence[str],
+                 server: Any, *, lang: str | None, out: str | os.PathLike[str], workers: int,
+                 pdf: bool, paper: str, force: bool, template: str | os.PathLike[str] | None,
+                 params: dict[str, Any] | None, timeout: float,
+                 progress: bool) -> list[RunResult]:
     template_path = Path(template) if template is not None else default_template()
     extra = dict(params or {})
     clash = sorted(set(extra) & set(_RUNNER_PARAMS))
@@ -276,7 +300,7 @@ def run_reports(
 
     # The index is rewritten after every finished run, so a batch stopped half-way (even by
     # SIGKILL) leaves an index that lists exactly the reports on disk.
-    for result in _execute(jobs, workers, progress, lambda _: build_index(out_dir)):
+    for result in _execute(jobs, workers, progress, lambda _: build_index(out_dir), server):
         results[result.client, result.quarter] = result
     _remove_empty(out_dir / STAGING_DIR)
     build_index(out_dir)
@@ -384,9 +408,15 @@ def _remove_stale_staging(staging_root: Path) -> None:
 
 
 def _execute(jobs: list[_Job], workers: int, progress: bool,
-             after_each: Callable[[RunResult], None] | None = None) -> list[RunResult]:
+             after_each: Callable[[RunResult], None] | None = None,
+             server: Any = None) -> list[RunResult]:
     if not jobs:
         return []
+    if server is not None and server.pids():
+        jobs = [replace(job, kernels=server.socket_path, kernel_server_pid=server.pids()[0])
+                for job in _ordered(jobs)]
+    else:
+        server = None
     bar, task = _progress_bar(len(jobs)) if progress else (None, None)
     done: list[RunResult] = []
 
@@ -398,7 +428,15 @@ def _execute(jobs: list[_Job], workers: int, progress: bool,
             bar.update(task, advance=1, description=f"{result.client} {result.quarter}")
 
     try:
-        if workers <= 1 or len(jobs) == 1:
+        if server is not None and workers > 1 and len(jobs) > 1:
+            # The kernels do the work, each in its own process: this process only drives them
+            # (nbclient) and exports each report, so threads suffice, and there is no worker
+            # process to start, import the runner or load anything.
+            with ThreadPoolExecutor(max_workers=min(workers, len(jobs)),
+                                    thread_name_prefix="kpitools-report") as threads:
+                for future in as_completed([threads.submit(_run_job, job) for job in jobs]):
+                    advance(future.result())
+        elif workers <= 1 or len(jobs) == 1:
             try:
                 for job in jobs:
                     advance(_run_job(job))
@@ -449,6 +487,36 @@ def _execute(jobs: list[_Job], workers: int, progress: bool,
         if bar is not None:
             bar.stop()
     return done
+
+
+def _fork_server(client_dirs: list[str]) -> Any:
+    """A started kernel fork server for the batch, with its clients loaded; None where
+    processes cannot fork (each report then starts its kernel the usual way).
+
+    The server imports the kernel's libraries and loads every client of the batch once, while
+    the runs get going; each report's kernel is forked from it, so a report pays neither a
+    kernel's imports nor its client's loading, and still runs in a fresh kernel of its own.
+    """
+    if not hasattr(os, "fork") or os.environ.get("KPITOOLS_FORK_KERNELS", "1") == "0":
+        return None
+    from kpitools._forkkernel import ForkServer
+
+    if not client_dirs:
+        return None
+    return ForkServer(warm_clients=list(dict.fromkeys(client_dirs)), listen_early=True).start()
+
+
+def _ordered(jobs: list[_Job]) -> list[_Job]:
+    """Jobs in the order to run them: first the client with the least data (its kernel waits
+    for the client to load, so that wait is short), then the others with the most data first,
+    so that the longest reports do not start last and leave a worker idle at the end."""
+    size: dict[str, int] = {}
+    for job in jobs:
+        if job.client_dir not in size:
+            size[job.client_dir] = sum(
+                p.stat().st_size for p in Path(job.client_dir).rglob("*") if p.is_file())
+    smallest = min(size, key=size.__getitem__)
+    return sorted(jobs, key=lambda job: (job.client_dir != smallest, -size[job.client_dir]))
 
 
 def _tasks(jobs: list[_Job], workers: int) -> list[list[_Job]]:
@@ -514,7 +582,8 @@ def _run_job(job: _Job) -> RunResult:
         lean_jsonschema()
         import papermill
 
-        km = _kernel(out / STAGING_DIR)
+        km = (_fresh_kernel(job, staging) if job.kernels
+              else _kernel(out / STAGING_DIR))
         try:
             papermill.execute_notebook(
                 job.template, os.fspath(notebook),
@@ -525,8 +594,13 @@ def _run_job(job: _Job) -> RunResult:
                 execution_timeout=job.timeout, start_timeout=KERNEL_START_TIMEOUT_SECONDS,
             )
         except BaseException:
-            _stop_kernel()  # a failed or interrupted run leaves no state for the next report
+            if not job.kernels:
+                _stop_kernel()  # a failed or interrupted run leaves no state for the next one
             raise
+        finally:
+            if job.kernels:
+                with contextlib.suppress(Exception):
+                    km.shutdown_kernel(now=True)
         export_html(notebook, staging / "report.html", lang=job.lang,
                     title=f"{_client_name(staging, job)} · {job.quarter}",
                     header=f"{_client_name(staging, job)} · {quarter_label(job.quarter, job.lang)}",
@@ -554,6 +628,19 @@ def _run_job(job: _Job) -> RunResult:
 
 
 # ------------------------------------------------------------------------------ kernels
+def _fresh_kernel(job: _Job, cwd: Path) -> Any:
+    """A new kernel for one report, forked from the batch's fork server (see
+    :mod:`kpitools._forkkernel`) once that has loaded the report's client."""
+    from kpitools._forkkernel import fork_kernel_manager
+
+    assert job.kernels is not None
+    km = fork_kernel_manager(job.kernels, client=job.client_dir,
+                             server_pid=job.kernel_server_pid, kernel_name="python3")
+    km.start_kernel(extra_arguments=list(_KERNEL_ARGUMENTS), cwd=os.fspath(cwd))
+    return km
+
+
+# Without a fork server (no os.fork):
 # Starting a kernel and importing pandas, Ibis, DuckDB, matplotlib and kpitools in it cost more
 # CPU than a small client's report itself. So each process that runs reports (this one for
 # --workers 1, each pool worker otherwise) keeps one kernel for all its reports. Before every

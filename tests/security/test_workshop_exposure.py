@@ -70,7 +70,7 @@ def test_without_token_nothing_of_the_client_is_served(app: WorkshopServer):
         assert CLIENT_NAME_EN not in body and "tiny_workshop" not in body
         if status == 302:
             assert dict(headers)["Location"].startswith("/login")
-    assert len(app.processes()) == 1  # no kernel was started for the anonymous render request
+    assert app.kernels() == []  # no kernel was started for the anonymous render request
 
 
 def test_token_url_logs_in_and_the_cookie_opens_the_other_pages(app: WorkshopServer):
