@@ -74,6 +74,19 @@ DEFAULT_PRELOAD = (
     "kpitools.goals",
     "kpitools.plots",
     "kpitools.workshop",
+    # imported on first use while loading a client, computing KPIs or writing report.xlsx
+    "pandera.pandas",
+    "pandera.strategies",
+    "openpyxl",
+    "openpyxl.writer.excel",
+    "pyarrow.pandas_compat",
+    "ibis.backends.duckdb.converter",
+    "ibis.expr.types.groupby",
+    "ibis.formats.numpy",
+    "ibis.formats.pandas",
+    "ibis.formats.pyarrow",
+    "pandas.core.methods.to_dict",
+    "kpitools.*",  # every module of the package (see _import_all)
 )
 #: The inline backend a kernel uses; set before matplotlib is imported, as ipykernel would.
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -106,7 +119,10 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
     for name in preload:
         # a module that fails here fails again, with its real traceback, in the kernel
         with contextlib.suppress(Exception):
-            importlib.import_module(name)
+            if name.endswith(".*"):
+                _import_all(name[:-2])
+            else:
+                importlib.import_module(name)
     _warm_fonts()
     _warm_caches()
     pending = list(warm_clients)
@@ -151,6 +167,22 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
         with contextlib.suppress(FileNotFoundError):
             os.unlink(socket_path)
         _reap()
+
+
+#: Modules of a package that a kernel never needs (the app server, the command line).
+_SKIP_SUBMODULES = ("app", "commands", "cli", "__main__", "_forkkernel")
+
+
+def _import_all(package: str) -> None:
+    """Import ``package`` and every module in it, but those in :data:`_SKIP_SUBMODULES`."""
+    import pkgutil
+
+    root = importlib.import_module(package)
+    for info in pkgutil.walk_packages(root.__path__, prefix=package + "."):
+        if info.name[len(package) + 1:].split(".")[0] in _SKIP_SUBMODULES:
+            continue
+        with contextlib.suppress(Exception):
+            importlib.import_module(info.name)
 
 
 def _freeze() -> None:
