@@ -83,10 +83,13 @@ def test_kill_9_of_the_batch_stops_workers_and_keeps_a_correct_index(tmp_path: P
         assert _wait_for(lambda: index.exists() and "2024Q1" in index.read_text("utf-8"), 30)
         assert "2024Q2" not in index.read_text("utf-8")
 
-        # Wait until both slow runs have their kernels (a worker with a kernel is busy).
+        # Wait until both slow runs have their kernels: processes forked by the kernel fork
+        # server (or, without fork, started as ipykernel_launcher).
         def kernels() -> list[psutil.Process]:
             procs = psutil.Process(batch.pid).children(recursive=True)
-            return [p for p in procs if "ipykernel" in " ".join(p.cmdline())]
+            servers = {p.pid for p in procs if "_forkkernel" in " ".join(p.cmdline())}
+            return [p for p in procs if p.ppid() in servers
+                    or "ipykernel_launcher" in " ".join(p.cmdline())]
 
         assert _wait_for(lambda: len(kernels()) >= 2, 120)
         family = psutil.Process(batch.pid).children(recursive=True)

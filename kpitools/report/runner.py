@@ -10,14 +10,19 @@ Layout of the output folder (``out``, default ``reports/``)::
       _staging/                        work folders of runs in progress (removed afterwards;
                                        those of a killed batch are removed by the next run)
 
-Runs execute in separate processes (papermill is process-safe; changing ``cwd`` from threads is
-not), each with its own staging folder inside ``out`` so the final :func:`os.replace` calls stay
+Each report runs in a fresh kernel of its own, forked from the batch's kernel fork server
+(:mod:`kpitools._forkkernel`): the server imports the kernel's libraries and loads the batch's
+clients once, so a kernel starts in a fraction of a second with its client already loaded.
+``workers`` reports run at once, each driven by a thread of this process (the work happens in
+the kernels; papermill is given no ``cwd``, so the threads share nothing mutable). Where
+processes cannot fork, each worker is a process with one kernel reset between its reports.
+Every run has its own staging folder inside ``out``, so the final :func:`os.replace` calls stay
 on one file system and are atomic. A failing run never stops the others and never touches the
 good report of the same client and quarter.
 
-The index is rewritten after every finished run, and every worker exits (stopping its kernel)
-as soon as the batch process is gone, so a batch killed with SIGKILL leaves a correct index and
-no process behind.
+The index is rewritten after every finished run. Kernels and the fork server end when the
+batch process is gone (and worker processes, where used, exit with it), so a batch killed with
+SIGKILL leaves a correct index and no process behind.
 """
 
 from __future__ import annotations
@@ -222,7 +227,7 @@ def run_reports(
     quarters : quarters such as ``"2024Q4"`` (also ``"2024q4"``; re-written canonically).
     lang : ``"zh-TW"`` or ``"en"``; None uses each client's ``language`` from client.yml.
     out : output folder; reports go to ``out/<slug>/<quarter>/``.
-    workers : processes running at once (each starts its own kernel); 1 runs in this process.
+    workers : reports running at once (each in its own kernel); 1 runs them one after another.
     pdf : also print ``report.pdf`` with headless Chromium (must be installed).
     paper : ``"a4"`` (default) or ``"letter"``, the PDF's page size.
     force : replace existing reports; without it they are kept and reported as skipped.
