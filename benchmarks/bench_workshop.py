@@ -146,12 +146,15 @@ def main() -> None:
     parser.add_argument("--notebooks", nargs="*", help="file names to time (default: all)")
     parser.add_argument("--people", type=int, default=PEOPLE,
                         help="people opening every notebook at once (0: skip that part)")
+    parser.add_argument("--pool-size", type=int, default=None,
+                        help="pre-run kernels per notebook (default: the app's)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     notebooks = args.notebooks or [p.name for p in list_notebooks(REPO / "notebooks")]
     load_start = os.getloadavg()
-    server = WorkshopServer(args.client, lang=args.lang)
+    extra = {} if args.pool_size is None else {"pool_size": args.pool_size}
+    server = WorkshopServer(args.client, lang=args.lang, **extra)
     cpu0, t0 = cpu_seconds(server), time.perf_counter()
     rows, lines = [], []
     try:

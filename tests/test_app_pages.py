@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -85,3 +86,19 @@ def test_headline_cards_show_units_and_the_good_direction():
     acv = re.search(r'data-kpi="acv">(.*?)</div></div>', cards).group(1)
     assert "NT$" in acv and re.search(r"NT\$\d{1,3}(,\d{3})+", acv)
     assert not re.search(r"\d\.\d{3,}", re.sub(r"<[^>]+>", " ", cards))  # no raw floats
+
+
+def test_notebooks_that_start_fast_are_not_pooled(tmp_path):
+    from kpitools.app.server import WorkshopServer
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name in ("01_smart_goals", "03_kpi_vs_okr", "05_website_kpis"):
+        shutil.copy(REPO / "notebooks" / f"{name}.ipynb", notebooks)
+    app = WorkshopServer(REPO / "data" / "sample" / "pandablog", lang="en",
+                         notebooks_dir=notebooks)
+    # 03 and 05 say "kpitools": {"prerun": false} in their metadata: a forked kernel shows
+    # their first chart within seconds, so only 01 keeps a pre-run kernel.
+    assert app.pooled == ["en/01_smart_goals.ipynb"]
+    assert WorkshopServer(REPO / "data" / "sample" / "pandablog", notebooks_dir=notebooks,
+                          pool_size=0).pooled == []

@@ -391,6 +391,16 @@ def _kernel_arguments(
     return args
 
 
+def _prerun(notebook: Path) -> bool:
+    """Whether the app keeps a pre-run kernel for ``notebook`` (see WorkshopServer.pooled)."""
+    try:
+        metadata = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError):
+        return True
+    settings = metadata.get("kpitools") if isinstance(metadata, dict) else None
+    return not (isinstance(settings, dict) and settings.get("prerun") is False)
+
+
 def _strip_for_client(notebook: Path, lang: str) -> None:
     """Leave analyst-only cells and the other language's cells out of an app copy (in place).
 
@@ -748,8 +758,13 @@ class WorkshopServer:
 
     @property
     def pooled(self) -> list[str]:
-        """Notebooks (relative to Voilà's root) that keep pre-run kernels ready."""
-        return [f"{self.lang}/{nb.name}" for nb in self.notebooks] if self.pool_size else []
+        """Notebooks (relative to Voilà's root) that keep pre-run kernels ready: all but those
+        whose metadata says ``"kpitools": {"prerun": false}`` (a notebook that shows its first
+        chart within seconds in a freshly forked kernel; a pooled kernel would only hold memory).
+        """
+        if not self.pool_size:
+            return []
+        return [f"{self.lang}/{nb.name}" for nb in self.notebooks if _prerun(nb)]
 
     def warm(self) -> list[str]:
         """The pooled notebooks whose kernels have started (as Voilà's log says); each then
