@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Any
 
@@ -225,20 +225,13 @@ def scalar(expr: ir.Scalar) -> float:
     return value
 
 
-def frozen_frame(expr: ir.Expr, extra: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """``compute()``, memoized like :func:`scalar` while a report memo is active.
-
-    ``expr`` is the table the frame is computed from and ``extra`` the other arguments; the
-    frame is kept only when ``expr`` reads frozen memtables alone, and each caller gets a copy.
-    """
+def frozen_memo(expr: ir.Expr) -> tuple[dict, tuple] | None:
+    """The report memo and ``expr``'s key in it, when a memo is active and ``expr`` reads
+    frozen memtables alone (their results may then be kept, as :func:`scalar` does); else
+    None. Whoever keeps a frame there hands out copies."""
     memo = _SCALAR_MEMO.get()
     key = _frozen_key(expr) if memo is not None else None
-    if key is None:
-        return compute()
-    key = ("frame", key, extra)
-    if key not in memo:
-        memo[key] = compute()
-    return memo[key].copy()
+    return None if memo is None or key is None else (memo, key)
 
 
 def _frozen_key(expr: ir.Expr) -> tuple | None:

@@ -6,23 +6,26 @@ checked against a value worked out by hand or computed here from the same client
 come from a browser context that refuses any request to a host other than 127.0.0.1.
 """
 
+# The browser fixtures come from test_browser_workshop; tests naming them as arguments are not
+# redefinitions.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import base64
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.test_browser_workshop import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+from tests.test_browser_workshop import (  # noqa: F401  (browser, offline: fixtures)
     UPDATE_MS,
-    Offline,
     _nbsp,
     _open,
     _panel,
+    browser,
+    offline,
+    serve,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1200)]
@@ -51,38 +54,9 @@ def client_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def app(client_dir, tmp_path_factory):
-    from kpitools.app.server import WorkshopServer
-
-    notebooks = tmp_path_factory.mktemp("notebooks")
-    for name in ("03_kpi_vs_okr", "05_website_kpis"):
-        shutil.copy(REPO / "notebooks" / f"{name}.ipynb", notebooks)
-    server = WorkshopServer(client_dir, lang="zh-TW", notebooks_dir=notebooks, period=PERIOD,
-                            pool_size=1)
-    try:
-        server.start(timeout=180)
-        assert server.wait_warm(300), server.log_tail()
+    with serve(client_dir, ("03_kpi_vs_okr", "05_website_kpis"), tmp_path_factory,
+               period=PERIOD) as server:
         yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def offline(browser) -> Iterator[Offline]:
-    guard = Offline(browser)
-    try:
-        yield guard
-    finally:
-        guard.context.close()
 
 
 def _type(box, value: str) -> None:

@@ -62,25 +62,28 @@ def client_dir(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def app(client_dir, tmp_path_factory) -> Iterator[WorkshopServer]:
+@contextlib.contextmanager
+def serve(client_dir: Path, names: tuple[str, ...], tmp_path_factory,
+          **options: object) -> Iterator[WorkshopServer]:
+    """The app (zh-TW, one pre-run kernel per pooled notebook) on copies of ``names``."""
     notebooks = tmp_path_factory.mktemp("notebooks")
-    for name in ("01_smart_goals", "04_sales_kpis"):
+    for name in names:
         shutil.copy(REPO / "notebooks" / f"{name}.ipynb", notebooks)
-    server = WorkshopServer(
-        client_dir,
-        lang="zh-TW",
-        notebooks_dir=notebooks,
-        pool_size=1,
-        cull_idle_s=CULL_IDLE_S,
-        cull_interval_s=CULL_INTERVAL_S,
-    )
+    server = WorkshopServer(client_dir, lang="zh-TW", notebooks_dir=notebooks, pool_size=1,
+                            **options)
     try:
         server.start(timeout=180)
         assert server.wait_warm(300), server.log_tail()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def app(client_dir, tmp_path_factory) -> Iterator[WorkshopServer]:
+    with serve(client_dir, ("01_smart_goals", "04_sales_kpis"), tmp_path_factory,
+               cull_idle_s=CULL_IDLE_S, cull_interval_s=CULL_INTERVAL_S) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from kpitools._engine import scalar, table
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from kpitools.periods import period_range
 CLIENTS = ("shop", "pandablog", "cloudledger")
 #: (freq, start, end) of the series compared: quarters over the sample years and a month range
 #: that starts before and ends after the data, so empty periods are compared too.
-RANGES = (("Q", "2023Q1", "2025Q1"), ("M", "2024-10", "2025-01"))
+RANGES = (("Q", "2022Q1", "2025Q4"), ("M", "2024-10", "2025-01"))
 FLOATS = [k for k in list_kpis() if k.returns == "float"]
 
 
@@ -101,8 +101,9 @@ def test_every_float_kpi_says_how_its_series_is_computed():
             if raw.get("returns", "float") == "float":
                 assert raw.get("series"), f"{path.name}: {raw['id']} has no 'series:'"
     per_period = {k.id for k in FLOATS if not k.set_based}
-    assert {"nrr", "predicted_clv", "follower_growth_rate"} <= per_period
-    assert {"revenue", "new_customers_orders", "mrr", "followers"}.isdisjoint(per_period)
+    assert {"net_mrr_churn_rate", "predicted_clv", "follower_growth_rate"} <= per_period
+    assert {"revenue", "new_customers_orders", "mrr", "followers", "nrr", "grr"}.isdisjoint(
+        per_period)
 
 
 def test_a_series_is_one_query_not_one_per_period(monkeypatch):
@@ -183,6 +184,8 @@ def test_series_passes_keyword_arguments_and_errors_through():
         ("cltv", {"gross_margin": 0.7}),
         ("arr", {"contract_arr": True}),
         ("mrr", {"at": "start"}),
+        ("nrr", {"window_months": 6}),
+        ("grr", {"window_months": 3}),
         ("repeat_purchase_rate", {"history": "all"}),
         ("win_rate", {"denominator": "created"}),
         ("sales_cycle_days", {"stat": "mean"}),

@@ -34,7 +34,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import yaml
 
-from kpitools._engine import TableLike, frozen_frame, scalar, table
+from kpitools._engine import TableLike, frozen_memo, scalar, table
 from kpitools._errors import KpitoolsError
 from kpitools.periods import DAYS_PER_MONTH, MONTHS_PER_YEAR, Period, as_period
 
@@ -199,10 +199,31 @@ def monthly_flows(c: ir.Table, lo: int, hi: int) -> pd.DataFrame:
 
     Columns: the five :data:`MOVEMENTS` amounts, ``mrr_start``, ``mrr_end``,
     ``customers_start``, ``customers_end`` and the customer counts ``n_new``, ``n_churn``,
-    ``n_reactivation``. Months without activity are zero rows. Inside a report the frame of the
-    same contracts and months is computed once (several KPIs read it).
+    ``n_reactivation``. Months without activity are zero rows.
+
+    A month's row depends only on the contracts (its movements compare the month with the one
+    before, and "new" looks at each customer's first month over all data), never on the window
+    asked for. So inside a report, where KPIs of many periods ask for many windows, the frame is
+    computed once for a window covering the data and the request, and each call gets its slice.
     """
-    return frozen_frame(c, ("monthly_flows", lo, hi), lambda: _monthly_flows(c, lo, hi))
+    found = frozen_memo(c)
+    if found is None:
+        return _monthly_flows(c, lo, hi)
+    memo, key = found
+    span = memo.get(("monthly_flows span", key))
+    if span is None or not (span[0] <= lo and hi <= span[1]):
+        want_lo, want_hi = lo, hi
+        if span is not None:
+            want_lo, want_hi = min(want_lo, span[0]), max(want_hi, span[1])
+        else:
+            try:
+                first, latest = data_months(c)
+            except KpitoolsError:
+                first, latest = lo, hi
+            want_lo, want_hi = min(lo, first), max(hi, latest)
+        span = (want_lo, want_hi, _monthly_flows(c, want_lo, want_hi))
+        memo[("monthly_flows span", key)] = span
+    return span[2].loc[lo:hi].copy()
 
 
 def _monthly_flows(c: ir.Table, lo: int, hi: int) -> pd.DataFrame:

@@ -548,6 +548,42 @@ def logo_churn_rate(
     return pd.Series(values, index=[p.label for p in periods], dtype="float64")
 
 
+def _revenue_retention(contracts: TableLike, periods: Sequence[Period], window_months: int,
+                       method: str, gross: bool) -> pd.Series:
+    """NRR or GRR at each period's last month: one query over a calendar of (then, now) months.
+
+    Per period the same as :func:`kpitools.metrics.retention.nrr` / ``grr``: the cohort is every
+    customer with MRR ``window_months`` before the period's last month; NaN without a cohort.
+    """
+    from kpitools.metrics.retention import check_retention_options
+
+    check_retention_options(window_months, method)
+    ends = [hi for _, hi in _month_span(periods)]
+    cm = customer_months(contracts_table(contracts), min(ends) - window_months, max(ends))
+    cal = _calendar(periods, then=[e - window_months for e in ends], now=ends)
+    cohort = cm.join(cal, cm.month == cal.then).select(_KEY, "customer_id", base=cm.mrr)
+    later = cm.join(cal, cm.month == cal.now)
+    later = later.select(k_now=later[_KEY], c_now=later.customer_id, later=later.mrr)
+    j = cohort.left_join(later, (cohort[_KEY] == later.k_now)
+                         & (cohort.customer_id == later.c_now))
+    now = j.later.fill_null(0.0)
+    kept = ibis.least(now, j.base) if gross else now
+    out = j.group_by(_KEY).aggregate(value=kept.sum(), base=j.base.sum()).to_pandas()
+    base = _to_series(out[[_KEY, "base"]].rename(columns={"base": "value"}), periods, 0.0)
+    value = _to_series(out[[_KEY, "value"]], periods, 0.0)
+    return (value / base.where(base > 0)).astype("float64")
+
+
+def nrr(contracts: TableLike, periods: Sequence[Period], *, window_months: int = MONTHS_PER_YEAR,
+        method: str = "snapshot") -> pd.Series:
+    return _revenue_retention(contracts, periods, window_months, method, gross=False)
+
+
+def grr(contracts: TableLike, periods: Sequence[Period], *, window_months: int = MONTHS_PER_YEAR,
+        method: str = "snapshot") -> pd.Series:
+    return _revenue_retention(contracts, periods, window_months, method, gross=True)
+
+
 def cltv(
     contracts: TableLike,
     periods: Sequence[Period],

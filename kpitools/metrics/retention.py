@@ -188,13 +188,18 @@ def net_mrr_churn_rate(
     return _mrr_churn(contracts, period, net=True, formula=formula)
 
 
-def _retention(contracts, period, window_months: int, method: str, gross: bool) -> float:
+def check_retention_options(window_months: int, method: str) -> None:
+    """The checks of :func:`nrr` and :func:`grr` (also used by their per-period series)."""
     check_choice("method", method, ("snapshot",))
     if not isinstance(window_months, int) or window_months < 1:
         raise KpitoolsError(
             f"window_months must be a positive whole number of months, got {window_months!r}.\n"
             "Hint: use window_months=12 for the usual year-over-year GRR/NRR."
         )
+
+
+def _retention(contracts, period, window_months: int, method: str, gross: bool) -> float:
+    check_retention_options(window_months, method)
     c = contracts_table(contracts)
     _, t1 = period_months(snapshot_period(c, period))
     before = customer_mrr_at(c, t1 - window_months)
