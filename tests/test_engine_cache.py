@@ -111,3 +111,23 @@ def test_report_memo_recomputes_after_a_change(orders):
         assert compute_kpi("revenue", tables, "2024Q1") == 3.0
     # Outside the block nothing is memoized.
     assert _total(orders) == 1111.0
+
+
+def test_report_memo_keeps_a_series_and_sees_a_changed_table():
+    import kpitools
+    from kpitools.catalog import _memoized, kpi_series
+
+    client = kpitools.load_client(REPO / "data" / "sample" / "shop")
+    memo: dict = {}
+    with _memoized(memo):
+        first = kpi_series("revenue", client, "Q", "2024Q1", "2024Q4")
+        again = kpi_series("revenue", client, "Q", "2024Q1", "2024Q4")
+        assert any(isinstance(k, tuple) and k and k[0] == "series" for k in memo)
+        pd.testing.assert_series_equal(first, again)
+        again.iloc[0] = -1.0  # a caller's edit does not reach the memo
+        assert kpi_series("revenue", client, "Q", "2024Q1", "2024Q4").iloc[0] == first.iloc[0]
+        # Doubling every order's amount in place: the memo sees the change and recomputes.
+        orders = client["orders"]
+        orders["amount"] = orders["amount"] * 2
+        doubled = kpi_series("revenue", client, "Q", "2024Q1", "2024Q4")
+    assert doubled.iloc[-1] > first.iloc[-1]

@@ -395,9 +395,15 @@ def _unchanged(before: tuple, tokens: tuple, inputs: tuple) -> bool:
 
 
 @cache
+def _table_contract() -> dict:
+    """The data contract (``schemas/tables.yaml``), parsed once."""
+    return yaml.safe_load((_HERE.parent / "schemas" / "tables.yaml").read_text("utf-8"))
+
+
+@cache
 def _date_column(table_name: str) -> str | None:
     """The first required date column of a canonical table (read from the data contract)."""
-    contract = yaml.safe_load((_HERE.parent / "schemas" / "tables.yaml").read_text("utf-8"))
+    contract = _table_contract()
     for name, col in (contract.get(table_name) or {}).get("columns", {}).items():
         if col.get("dtype") == "date" and col.get("required"):
             return name
@@ -451,17 +457,33 @@ def kpi_series(kpi_id: str, data: Any, freq: str = "Q", start: str | Period | No
         end = hi if end is None else end
     periods = period_range(start, end, f, fiscal_year_start_month=fy)
     index = pd.Index([p.label for p in periods], name="period")
+    # Inside a report memo the same series (e.g. the trend table of the report and of its twin
+    # in the other language) is computed once, like compute_kpi's numbers.
+    memo = _MEMO.get()
+    inputs = tuple(tables.get(t) for t in kpi.tables)
+    stages = tuple(_client_setting(data, "funnel_stages", None) or ())
+    key = (("series", kpi.id, tuple(id(x) for x in inputs),
+            tuple(_period_key(p) for p in periods), stages)
+           if memo is not None and not kwargs and all(x is not None for x in inputs) else None)
+    if key is not None:
+        hit = memo.get(key)
+        if hit is not None and _unchanged(hit[0], hit[1], inputs):
+            return hit[2].copy()
     if kpi.set_based:
         args = _arguments(kpi, data, tables, kpi.series, kwargs)
         values = _resolve(kpi.series)(periods=periods, **args)
         out = pd.Series(values.to_numpy(dtype="float64"), index=index, name=kpi.id)
         _remember(kpi, tables, periods, out, args, kwargs)
-        return out
-    values = []
-    for p in periods:
-        value = compute_kpi(kpi_id, data, p, **kwargs)
-        values.append(math.nan if value is None else float(value))
-    return pd.Series(values, index=index, name=kpi.id, dtype="float64")
+    else:
+        values = []
+        for p in periods:
+            value = compute_kpi(kpi_id, data, p, **kwargs)
+            values.append(math.nan if value is None else float(value))
+        out = pd.Series(values, index=index, name=kpi.id, dtype="float64")
+    tokens = _tokens(inputs) if key is not None else None
+    if tokens is not None:
+        memo[key] = (inputs, tokens, out.copy())
+    return out
 
 
 def _remember(kpi: KPI, tables: Mapping[str, Any], periods: list[Period], values: pd.Series,
