@@ -104,6 +104,17 @@ _MAX_SOCKET_PATH = 100  # sockaddr_un holds 108 bytes on Linux, 104 on macOS
 _MAX_REQUEST = 4 * 1024 * 1024
 
 
+def fork_kernels_enabled() -> bool:
+    """Whether kernels should come from a fork server here: on Linux unless the environment
+    says ``KPITOOLS_FORK_KERNELS=0``; elsewhere only with ``KPITOOLS_FORK_KERNELS=1`` (macOS
+    system libraries are not safe to use in a forked child, which is why Python's own
+    multiprocessing stopped forking there)."""
+    setting = os.environ.get("KPITOOLS_FORK_KERNELS", "")
+    if not hasattr(os, "fork") or setting == "0":
+        return False
+    return setting == "1" or sys.platform.startswith("linux")
+
+
 # ------------------------------------------------------------------------------ the server
 def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PRELOAD,
           warm_clients: Sequence[str] = (), listen_early: bool = False) -> None:

@@ -199,3 +199,18 @@ def test_a_kernel_start_fails_fast_when_the_server_is_gone(tmp_path):
         km.start_kernel()
     assert time.monotonic() - started < 10
     srv.stop()
+
+
+def test_forking_is_on_for_linux_and_can_be_switched(monkeypatch):
+    from kpitools import _forkkernel
+
+    monkeypatch.delenv("KPITOOLS_FORK_KERNELS", raising=False)
+    monkeypatch.setattr(_forkkernel.sys, "platform", "linux")
+    assert _forkkernel.fork_kernels_enabled()
+    monkeypatch.setenv("KPITOOLS_FORK_KERNELS", "0")
+    assert not _forkkernel.fork_kernels_enabled()
+    monkeypatch.setattr(_forkkernel.sys, "platform", "darwin")
+    monkeypatch.delenv("KPITOOLS_FORK_KERNELS")
+    assert not _forkkernel.fork_kernels_enabled()  # macOS: only when asked for
+    monkeypatch.setenv("KPITOOLS_FORK_KERNELS", "1")
+    assert _forkkernel.fork_kernels_enabled()

@@ -45,7 +45,7 @@ import psutil
 import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
-from kpitools._forkkernel import ForkServer, kernel_spec
+from kpitools._forkkernel import ForkServer, fork_kernels_enabled, kernel_spec
 from kpitools._process import die_with_parent, pid_running, terminate
 from kpitools.app import LANGUAGES
 from kpitools.io._yaml import ClientYamlError, load_client_yaml
@@ -696,9 +696,10 @@ class WorkshopServer:
         The server imports the notebooks' libraries and loads the client once; every kernel
         (pool or page) is forked from it, so it starts in a fraction of a second and shares
         those pages with the server and its sibling kernels instead of holding its own copy
-        (see :mod:`kpitools._forkkernel`). Without ``os.fork`` kernels start the usual way.
+        (see :mod:`kpitools._forkkernel`). Where kernels are not forked (not Linux, or
+        ``KPITOOLS_FORK_KERNELS=0``) they start the usual way.
         """
-        if not hasattr(os, "fork") or os.environ.get("KPITOOLS_FORK_KERNELS", "1") == "0":
+        if not fork_kernels_enabled():
             return None
         assert self.work_dir is not None
         server = ForkServer(warm_clients=[self.client_dir], env=env, stderr=self._log_file)

@@ -495,16 +495,18 @@ def _execute(jobs: list[_Job], workers: int, progress: bool,
 
 
 def _fork_server(client_dirs: list[str]) -> Any:
-    """A started kernel fork server for the batch, with its clients loaded; None where
-    processes cannot fork (each report then starts its kernel the usual way).
+    """A started kernel fork server for the batch, with its clients loaded; None where kernels
+    are not forked (see :func:`kpitools._forkkernel.fork_kernels_enabled`; each worker process
+    then starts one kernel the usual way).
 
     The server imports the kernel's libraries and loads every client of the batch once, while
     the runs get going; each report's kernel is forked from it, so a report pays neither a
     kernel's imports nor its client's loading, and still runs in a fresh kernel of its own.
     """
-    if not hasattr(os, "fork") or os.environ.get("KPITOOLS_FORK_KERNELS", "1") == "0":
+    from kpitools._forkkernel import ForkServer, fork_kernels_enabled
+
+    if not fork_kernels_enabled():
         return None
-    from kpitools._forkkernel import ForkServer
 
     if not client_dirs:
         return None
