@@ -248,7 +248,10 @@ def run_reports(
         are not safe folder names, missing folders, ``pdf=True`` without a Chromium.
     """
     # Kernels' imports and clients' loading start at once, in parallel with the checks below.
-    server = _fork_server([str(Path(c).resolve()) for c in client_dirs if Path(c).is_dir()])
+    # A single report gains nothing from a fork server (its one kernel imports what it uses).
+    single = len(client_dirs) * len(quarters) == 1
+    server = None if single else _fork_server(
+        [str(Path(c).resolve()) for c in client_dirs if Path(c).is_dir()])
     try:
         return _run_reports(client_dirs, quarters, server, lang=lang, out=out, workers=workers,
                             pdf=pdf, paper=paper, force=force, template=template,
