@@ -1,7 +1,7 @@
 """Jupyter kernels forked from a process that has already imported the kernel's libraries.
 
 A fresh IPython kernel that imports pandas, Ibis, DuckDB, matplotlib, SciPy and kpitools
-spends about two seconds of CPU before its first cell, and holds 250-300 MB of its own. Every
+spends two to three seconds of CPU before its first cell, and holds 250-300 MB of its own. Every
 report and every workshop page starts one. A *fork server* pays that once: it imports the
 libraries (and may load the clients the kernels will read, through the content-keyed cache of
 :func:`kpitools.io.client.load_client`), then waits on a Unix socket. Each kernel start asks it
@@ -61,7 +61,7 @@ DEFAULT_PRELOAD = (
     "matplotlib.pyplot",
     "numpy",
     "pandas",
-    "scipy.stats",
+    "scipy.special",
     "scipy.optimize",
     "duckdb",
     "ibis",

@@ -104,3 +104,23 @@ def test_counts_use_the_poisson_test():
     assert change.method == "poisson"
     assert change.verdict == "improved"
     assert change.p_value < 0.01
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_exact_and_welch_p_values_match_scipy_stats(seed):
+    """The tests are written on scipy.special (scipy.stats is slow to import); scipy.stats'
+    binomtest and ttest_ind are the independent reference."""
+    import random
+
+    from scipy.stats import binomtest, ttest_ind
+
+    rng = random.Random(seed)
+    for _ in range(300):
+        x1, x2 = rng.randint(0, 400), rng.randint(1, 400)
+        ratio = rng.choice([1.0, 0.5, 2.0, 92 / 91, rng.uniform(0.2, 5.0)])
+        expected = binomtest(x2, x1 + x2, ratio / (1 + ratio)).pvalue
+        assert poisson_test(x1, x2, exposure_ratio=ratio) == pytest.approx(expected, abs=1e-10)
+        a = [rng.gauss(10, 3) for _ in range(rng.randint(2, 8))]
+        b = [rng.gauss(11, rng.uniform(0.5, 5)) for _ in range(rng.randint(2, 8))]
+        assert welch_test(a, b) == pytest.approx(ttest_ind(a, b, equal_var=False).pvalue,
+                                                 abs=1e-12)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kpitools._errors import KpitoolsError
@@ -118,12 +119,26 @@ def poisson_test(x1: float, x2: float, *, exposure_ratio: float = 1.0) -> float:
     >>> round(poisson_test(29, 25), 3)
     0.683
     """
-    from scipy.stats import binomtest
-
     n = round(x1 + x2)
     if n <= 0 or exposure_ratio <= 0 or not math.isfinite(exposure_ratio):
         return 1.0 if n <= 0 else math.nan
-    return float(binomtest(round(x2), n, exposure_ratio / (1 + exposure_ratio)).pvalue)
+    return _binomial_two_sided(round(x2), n, exposure_ratio / (1 + exposure_ratio))
+
+
+def _binomial_two_sided(k: int, n: int, p: float) -> float:
+    """Exact two-sided binomial p-value: the probability of every outcome no more likely than
+    ``k`` (the "minlike" rule of R's binom.test and SciPy's binomtest, with the same relative
+    tolerance of 1e-7 for ties). SciPy's scipy.stats is not imported for this: it costs more
+    CPU than a whole small report's noise tests."""
+    from scipy.special import gammaln
+
+    i = np.arange(n + 1, dtype="float64")
+    log_pmf = (gammaln(n + 1) - gammaln(i + 1) - gammaln(n - i + 1)
+               + i * math.log(p) + (n - i) * math.log1p(-p))
+    pmf = np.exp(log_pmf)
+    if k == p * n:
+        return 1.0
+    return float(min(1.0, pmf[pmf <= pmf[k] * (1 + 1e-7)].sum()))
 
 
 def welch_test(before: Any, after: Any) -> float:
@@ -132,7 +147,7 @@ def welch_test(before: Any, after: Any) -> float:
     >>> round(welch_test([10, 12, 11], [15, 16, 14]), 4)
     0.008
     """
-    from scipy.stats import ttest_ind
+    from scipy.special import stdtr
 
     a = pd.Series(before, dtype="float64").dropna()
     b = pd.Series(after, dtype="float64").dropna()
@@ -140,7 +155,11 @@ def welch_test(before: Any, after: Any) -> float:
         return math.nan
     if a.var() == 0 and b.var() == 0:
         return 1.0 if a.mean() == b.mean() else 0.0
-    return float(ttest_ind(a, b, equal_var=False).pvalue)
+    # t = (mean_a − mean_b) ÷ √(s²_a/n_a + s²_b/n_b), Welch–Satterthwaite degrees of freedom.
+    va, vb = a.var() / len(a), b.var() / len(b)
+    t = (a.mean() - b.mean()) / math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    return float(2 * stdtr(df, -abs(t)))
 
 
 # --------------------------------------------------------------------------- bases of the rates
