@@ -3,6 +3,8 @@ without fork, one kernel per process reset between reports."""
 
 from __future__ import annotations
 
+import os
+
 import nbformat
 
 from kpitools.report import runner
@@ -126,3 +128,28 @@ def test_jobs_start_with_the_smallest_client_then_the_largest(tmp_path):
         ("large", "2024Q3"), ("large", "2024Q4"),
         ("middle", "2024Q3"), ("middle", "2024Q4"),
     ]
+
+
+def test_reports_are_still_made_when_the_fork_server_has_died(tmp_path, monkeypatch):
+    from kpitools._forkkernel import ForkServer
+
+    client = tmp_path / "acme"
+    client.mkdir()
+    (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
+    body = "import os\nopen(f'{client_dir}/../ppid-{quarter}.txt', 'w').write(str(os.getppid()))"
+    template = _template(tmp_path / "t.ipynb", body)
+
+    def dead_server(_client_dirs):  # a server that died before the first kernel was asked for
+        server = ForkServer(preload=("json",)).start()
+        assert server.wait_ready(60)
+        server.process.kill()
+        server.process.wait(10)
+        return server
+
+    monkeypatch.setattr(runner, "_fork_server", dead_server)
+    monkeypatch.setattr(ForkServer, "pids", lambda self: [12345678])  # "still running" at start
+    results = run_reports([client], ["2024Q3", "2024Q4"], out=tmp_path / "out", workers=2,
+                          template=template, progress=False)
+    assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
+    parents = {(tmp_path / f"ppid-{q}.txt").read_text() for q in ("2024Q3", "2024Q4")}
+    assert parents == {str(os.getpid())}  # kernels started by this process, not forked

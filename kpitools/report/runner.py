@@ -640,13 +640,23 @@ def _run_job(job: _Job) -> RunResult:
 # ------------------------------------------------------------------------------ kernels
 def _fresh_kernel(job: _Job, cwd: Path) -> Any:
     """A new kernel for one report, forked from the batch's fork server (see
-    :mod:`kpitools._forkkernel`) once that has loaded the report's client."""
+    :mod:`kpitools._forkkernel`) once that has loaded the report's client.
+
+    Should the server have died (killed for memory, say), the kernel is started the usual way
+    instead: slower, but the report is still made.
+    """
+    from jupyter_client.manager import KernelManager
+
     from kpitools._forkkernel import fork_kernel_manager
 
     assert job.kernels is not None
     km = fork_kernel_manager(job.kernels, client=job.client_dir,
                              server_pid=job.kernel_server_pid, kernel_name="python3")
-    km.start_kernel(extra_arguments=list(_KERNEL_ARGUMENTS), cwd=os.fspath(cwd))
+    try:
+        km.start_kernel(extra_arguments=list(_KERNEL_ARGUMENTS), cwd=os.fspath(cwd))
+    except RuntimeError:  # the server is gone or does not answer
+        km = KernelManager(kernel_name="python3")
+        km.start_kernel(extra_arguments=list(_KERNEL_ARGUMENTS), cwd=os.fspath(cwd))
     return km
 
 
