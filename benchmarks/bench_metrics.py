@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _orders import write_orders  # benchmarks/_orders.py (this folder is on sys.path)
+
 DEFAULT_ROWS = 10_000_000
 ORDERS_PER_CUSTOMER = 10  # average; customers = rows / this
 FIRST_DAY = "2023-01-01"
@@ -49,31 +51,9 @@ REL_TOL = 1e-9
 
 def generate(rows: int, path: Path, seed: int = 7) -> None:
     """Write ``rows`` synthetic orders in the canonical ``orders`` columns to ``path``."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    rng = np.random.default_rng(seed)
-    n_customers = max(rows // ORDERS_PER_CUSTOMER, 1)
-    ids = pa.array(np.arange(rows, dtype=np.int64))
-    customers = pa.array(rng.integers(0, n_customers, rows, dtype=np.int64))
-    days = rng.integers(0, DAYS, rows).astype("timedelta64[D]")
-    amount = np.round(rng.lognormal(7.0, 0.8, rows), 0)
-    discount = np.where(rng.random(rows) < 0.3, np.round(amount * 0.1, 0), 0.0)
-    cost = np.round(amount * rng.uniform(0.4, 0.7, rows), 0)
-    products = np.char.add("P", np.arange(N_PRODUCTS).astype(str))
-    tbl = pa.table({
-        "order_id": pc.binary_join_element_wise("O", pc.cast(ids, pa.string()), ""),
-        "customer_id": pc.binary_join_element_wise("C", pc.cast(customers, pa.string()), ""),
-        "order_date": pa.array((np.datetime64(FIRST_DAY) + days).astype("datetime64[us]")),
-        "amount": amount,
-        "discount": discount,
-        "cost": cost,
-        "channel": np.array(CHANNELS)[rng.integers(0, len(CHANNELS), rows)],
-        "product": products[rng.integers(0, N_PRODUCTS, rows)],
-    })
-    pq.write_table(tbl, path, row_group_size=1_000_000)
+    write_orders(rows, path, seed=seed, first_day=FIRST_DAY, days=DAYS,
+                 orders_per_customer=ORDERS_PER_CUSTOMER, channels=CHANNELS,
+                 products=N_PRODUCTS)
 
 
 # --- the two implementations ---------------------------------------------------------------------

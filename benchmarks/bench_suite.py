@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _orders import write_orders  # benchmarks/_orders.py (this folder is on sys.path)
+
 DEFAULT_ROWS = 10_000_000
 ORDERS_PER_CUSTOMER = 10
 FIRST_DAY = "2022-01-01"
@@ -57,27 +59,8 @@ SUITE_APPROACHES = ("suite-kpitools", "suite-duckdb-sql", "suite-pandas")
 
 def generate(rows: int, path: Path, seed: int = 13) -> None:
     """Write ``rows`` synthetic orders (canonical ``orders`` columns) to ``path``."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    rng = np.random.default_rng(seed)
-    n_customers = max(rows // ORDERS_PER_CUSTOMER, 1)
-    ids = pa.array(np.arange(rows, dtype=np.int64))
-    customers = pa.array(rng.integers(0, n_customers, rows, dtype=np.int64))
-    days = rng.integers(0, DAYS, rows).astype("timedelta64[D]")
-    amount = np.round(rng.lognormal(7.0, 0.8, rows), 0)
-    discount = np.where(rng.random(rows) < 0.3, np.round(amount * 0.1, 0), 0.0)
-    table = pa.table({
-        "order_id": pc.binary_join_element_wise("O", pc.cast(ids, pa.string()), ""),
-        "customer_id": pc.binary_join_element_wise("C", pc.cast(customers, pa.string()), ""),
-        "order_date": pa.array((np.datetime64(FIRST_DAY) + days).astype("datetime64[us]")),
-        "amount": amount,
-        "discount": discount,
-        "channel": np.array(CHANNELS)[rng.integers(0, len(CHANNELS), rows)],
-    })
-    pq.write_table(table, path, row_group_size=1_000_000)
+    write_orders(rows, path, seed=seed, first_day=FIRST_DAY, days=DAYS,
+                 orders_per_customer=ORDERS_PER_CUSTOMER, channels=CHANNELS)
 
 
 # ---------------------------------------------------------------------- new-customer series

@@ -572,8 +572,9 @@ class ForkServer:
         source = Path(__file__).resolve()
         command = [sys.executable, os.fspath(source), "--socket", self.socket_path,
                    "--parent", str(os.getpid())]
-        for name in self.preload:
-            command += ["--preload", name]
+        if self.preload != list(DEFAULT_PRELOAD):  # the server's default otherwise
+            for name in self.preload:
+                command += ["--preload", name]
         for client in self.warm_clients:
             command += ["--warm", client]
         if self.listen_early:
