@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from kpitools.io._dates import parse_dates
-from kpitools.io._numbers import parse_numbers
+from kpitools.io._numbers import parse_numbers, read_numbers
 from kpitools.io._parse import normalize_header, parse_categories, parse_strings
 
 JAN5 = pd.Timestamp("2024-01-05")
@@ -189,6 +189,43 @@ def test_empty_number_cells_are_missing_not_bad():
 def test_booleans_are_not_numbers():
     _, bad = parse_numbers(pd.Series([True, False]))
     assert bad.tolist() == [True, True]
+
+
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_plain_integers_mixed_with_other_notations(dtype):
+    # Plain whole numbers take a short cut past the general parser; mixed with marked,
+    # full-width, padded and empty cells the column must read as each cell does alone:
+    # 720, -5, +3 = 3, 007 = 7, "1,234" = 1234, NT$1,200 = 1200, full-width １２ = 12,
+    # " 8 " = 8 (padded), then a missing and an empty cell.
+    values = pd.Series(["720", "-5", "+3", "007", "1,234", "NT$1,200", "１２", " 8 ", None, ""],
+                       dtype=dtype)
+    parsed = read_numbers(values)
+    assert parsed.numbers.tolist()[:8] == [720.0, -5.0, 3.0, 7.0, 1234.0, 1200.0, 12.0, 8.0]
+    assert parsed.numbers.iloc[8:].isna().all()
+    assert not parsed.bad.any()
+    assert parsed.decimal == "." and parsed.marks == {"TWD": 1}
+
+
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_column_of_plain_integers_takes_the_files_convention(dtype):
+    # Whole numbers say nothing about the decimal mark: the given or the file's convention is
+    # the column's; without either, the point (as for "1,234"-like columns).
+    values = pd.Series(["1", "20", "300"], dtype=dtype)
+    assert read_numbers(values).decimal == "."
+    assert read_numbers(values, fallback=",").decimal == ","
+    assert read_numbers(values, decimal=",").decimal == ","
+    assert read_numbers(values).settled
+    assert read_numbers(values).numbers.tolist() == [1.0, 20.0, 300.0]
+    # a plain integer beside a value that only the comma convention reads: 100,5 is 100.5
+    mixed = read_numbers(pd.Series(["7", "100,5", "1.234,5"], dtype=dtype))
+    assert mixed.decimal == "," and mixed.numbers.tolist() == [7.0, 100.5, 1234.5]
+
+
+def test_huge_plain_integer_is_refused_as_infinite():
+    parsed = read_numbers(pd.Series(["1" * 400, "5"]))
+    (finding,) = parsed.findings
+    assert "infinite" in finding.message and finding.cells.tolist() == [True, False]
+    assert np.isnan(parsed.numbers.iloc[0]) and parsed.numbers.iloc[1] == 5.0
 
 
 # --- headers, strings, categories --------------------------------------------------------------

@@ -42,10 +42,10 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 import psutil
-import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
 from kpitools._forkkernel import ForkServer, fork_kernels_enabled, kernel_spec
+from kpitools._packageyaml import package_yaml
 from kpitools._process import die_with_parent, pid_running, terminate
 from kpitools.app import LANGUAGES
 from kpitools.io._yaml import ClientYamlError, load_client_yaml
@@ -102,7 +102,7 @@ _REMOTE_LINK = re.compile(r"<(link|script)[^>]+(href|src)=[\"'](https?:)?//", re
 
 @cache
 def _landing_data() -> dict:
-    return yaml.safe_load((_HERE / "landing.yaml").read_text(encoding="utf-8"))
+    return package_yaml((_HERE / "landing.yaml").read_text(encoding="utf-8"))
 
 
 def default_notebooks_dir() -> Path:

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from kpitools._errors import KpitoolsError, UnknownKPIError, did_you_mean
+from kpitools._packageyaml import package_yaml
 from kpitools.periods import Period, normalize_freq, parse_period, period_range
 
 __all__ = [
@@ -131,7 +131,7 @@ def _resolve(path: str) -> Callable[..., Any]:
 def _yaml(text: str) -> Any:
     """Parse one of the catalog's own YAML files (libyaml's safe loader when PyYAML has it: the
     pure-Python parser costs about 0.25 s of CPU for the catalog, in every process using it)."""
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return package_yaml(text)
 
 
 @cache
@@ -397,7 +397,7 @@ def _unchanged(before: tuple, tokens: tuple, inputs: tuple) -> bool:
 @cache
 def _table_contract() -> dict:
     """The data contract (``schemas/tables.yaml``), parsed once."""
-    return yaml.safe_load((_HERE.parent / "schemas" / "tables.yaml").read_text("utf-8"))
+    return package_yaml((_HERE.parent / "schemas" / "tables.yaml").read_text("utf-8"))
 
 
 @cache

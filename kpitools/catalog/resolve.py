@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from kpitools._errors import KpitoolsError
+from kpitools._packageyaml import package_yaml
 
 __all__ = ["KpiMatch", "find_kpi_terms", "fold", "kpi_terms", "resolve_kpi"]
 
@@ -104,7 +103,7 @@ def kpi_terms() -> dict[str, tuple[str, ...]]:
         bucket = out.setdefault(key, [])
         bucket.extend(i for i in ids if i not in bucket)
 
-    raw = yaml.safe_load((_HERE / "aliases.yaml").read_text(encoding="utf-8")) or []
+    raw = package_yaml((_HERE / "aliases.yaml").read_text(encoding="utf-8")) or []
     for entry in raw:
         ids = list(entry["kpis"])
         unknown = [i for i in ids if i not in kpis]

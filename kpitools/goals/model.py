@@ -33,6 +33,7 @@ import pandas as pd
 import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
+from kpitools._packageyaml import package_yaml
 
 __all__ = [
     "DIRECTIONS",
@@ -67,7 +68,7 @@ _PERCENT = 100.0
 # ---------------------------------------------------------------- text lookup (texts.yaml)
 @cache
 def _texts() -> dict[str, Any]:
-    return yaml.safe_load((_HERE / "texts.yaml").read_text(encoding="utf-8"))
+    return package_yaml((_HERE / "texts.yaml").read_text(encoding="utf-8"))
 
 
 def check_lang(lang: str) -> str:
@@ -393,7 +394,7 @@ def as_goals(goals: Iterable[Goal | Mapping[str, Any]] | Goal | Mapping[str, Any
 # ---------------------------------------------------------------- tables and files
 @cache
 def _aliases() -> dict[str, str]:
-    contract = yaml.safe_load((_HERE.parent / "schemas" / "tables.yaml").read_text("utf-8"))
+    contract = package_yaml((_HERE.parent / "schemas" / "tables.yaml").read_text("utf-8"))
     out: dict[str, str] = {}
     for name, spec in contract["goals"]["columns"].items():
         out[name.lower()] = name

@@ -52,8 +52,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from kpitools._packageyaml import package_yaml
 from kpitools.goals._parse_text import (
     _Amount,
     _amounts,
@@ -80,7 +80,7 @@ _PER_MONTHS = {"month": 1, "quarter": 3}
 
 @cache
 def _words() -> dict[str, Any]:
-    return yaml.safe_load((_HERE / "parse_words.yaml").read_text(encoding="utf-8"))
+    return package_yaml((_HERE / "parse_words.yaml").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

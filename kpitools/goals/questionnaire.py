@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
+from kpitools._packageyaml import package_yaml
 from kpitools.goals.model import check_lang, pick, text
 
 __all__ = [
@@ -50,7 +50,7 @@ _PATH = Path(__file__).parent / "questionnaire.yaml"
 @cache
 def load_questionnaire() -> dict[str, Any]:
     """The parsed questionnaire: ``decision`` thresholds, ``questions`` and ``examples``."""
-    return yaml.safe_load(_PATH.read_text(encoding="utf-8"))
+    return package_yaml(_PATH.read_text(encoding="utf-8"))
 
 
 def questions_frame(lang: str = "zh-TW") -> pd.DataFrame:

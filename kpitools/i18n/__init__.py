@@ -30,9 +30,8 @@ from importlib import resources
 from numbers import Real
 from typing import Any
 
-import yaml
-
 from kpitools._errors import KpitoolsError, did_you_mean
+from kpitools._packageyaml import package_yaml
 from kpitools.periods import MONTHS_PER_QUARTER, MONTHS_PER_YEAR, Period, parse_period
 
 __all__ = [
@@ -82,7 +81,7 @@ _SUFFIX_UNITS = {"months", "days", "hours", "seconds", "score"}
 
 @cache
 def _table() -> dict[str, dict[str, str]]:
-    raw = yaml.safe_load(resources.files(__package__).joinpath("texts.yaml").read_text("utf-8"))
+    raw = package_yaml(resources.files(__package__).joinpath("texts.yaml").read_text("utf-8"))
     flat: dict[str, dict[str, str]] = {}
     for group, entries in raw.items():
         for key, texts in entries.items():

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from kpitools._errors import KpitoolsError
+from kpitools._packageyaml import package_yaml
 from kpitools.catalog import compute_kpi, get_kpi
 from kpitools.i18n import (
     check_lang,
@@ -83,7 +83,7 @@ class Insight:
 
 @cache
 def _texts() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load((Path(__file__).parent / "texts.yaml").read_text("utf-8"))
+    return package_yaml((Path(__file__).parent / "texts.yaml").read_text("utf-8"))
 
 
 def _say(key: str, lang: str, **values: Any) -> str:

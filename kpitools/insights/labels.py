@@ -21,8 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from kpitools._packageyaml import package_yaml
 from kpitools.i18n import check_lang, has, t
 
 __all__ = ["Labels", "readable"]
@@ -34,7 +33,7 @@ _ID = re.compile(r"^[a-z0-9]+([_\-][a-z0-9]+)*$")
 
 @cache
 def _defaults() -> dict[str, dict[str, dict[str, str]]]:
-    raw = yaml.safe_load((Path(__file__).parent / "labels.yaml").read_text("utf-8")) or {}
+    raw = package_yaml((Path(__file__).parent / "labels.yaml").read_text("utf-8")) or {}
     return {kind: {_key(k): v for k, v in entries.items()} for kind, entries in raw.items()}
 
 

@@ -233,17 +233,27 @@ def read_numbers(
 
     obj = values.astype(object)
     present = obj.notna()
-    is_num = obj.map(_is_number) & present
+    plain = _plain_integers(values)
+    if isinstance(values.dtype, pd.StringDtype):  # text only: no cell holds a number object
+        is_num = no_cells
+    else:
+        is_num = obj.map(_is_number) & present
     result = pd.Series(np.nan, index=index, dtype="float64")
     if is_num.any():
         result[is_num] = obj[is_num].astype("float64")
+    if plain.any():
+        result[plain] = obj[plain].astype("float64")
 
     findings: list[Finding] = []
-    text = _as_text(obj.where(present & ~is_num, None))
+    text = _as_text(obj.where(present & ~is_num & ~plain, None))
     todo = text.notna()
     used: str | None = None
     settled = True
     marks: dict[str, int] = {}
+    if plain.any() and not todo.any():
+        # what _decide_decimal answers for texts without a separator
+        used = decimal if decimal in DECIMAL_MARKS else (
+            fallback if fallback in DECIMAL_MARKS else ".")
     if todo.any():
         t, mark, negative, percent, wan = _clean(text[todo])
         point, comma, has_sep = _forms(t)
@@ -274,6 +284,24 @@ def read_numbers(
         bad &= ~finding.cells
     result, bad, findings = _refuse_infinite(result, bad, findings)
     return ParsedNumbers(result, bad, tuple(findings), used, marks or None, settled)
+
+
+#: Text that is a whole number written plainly (ASCII digits, maybe a sign): the usual cell of
+#: a count or amount column. It reads one way only, whatever the decimal convention, and has
+#: no mark, so it skips the general parser (most of a loader's time on real exports).
+_PLAIN_INTEGER = r"[+-]?[0-9]+"
+
+
+def _plain_integers(values: pd.Series) -> pd.Series:
+    """True where a cell is a string of :data:`_PLAIN_INTEGER` (vectorised; no row loop for
+    pandas' string dtypes)."""
+    if not (isinstance(values.dtype, pd.StringDtype) or values.dtype == object):
+        return pd.Series(False, index=values.index)
+    try:
+        found = values.str.fullmatch(_PLAIN_INTEGER)
+    except AttributeError:  # an object column without any string
+        return pd.Series(False, index=values.index)
+    return found.fillna(False).astype(bool)
 
 
 def _widen(mask: pd.Series, index: pd.Index) -> pd.Series:

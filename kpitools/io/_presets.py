@@ -48,9 +48,9 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
+from kpitools._packageyaml import package_yaml
 from kpitools.io._parse import normalize_header
 
 __all__ = ["Preset", "get_preset", "preset_names", "presets_for"]
@@ -139,7 +139,7 @@ def _all_presets() -> dict[str, Preset]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
             preset_id = entry.name.removesuffix(".yaml")
-            presets[preset_id] = _from_yaml(preset_id, yaml.safe_load(entry.read_text("utf-8")))
+            presets[preset_id] = _from_yaml(preset_id, package_yaml(entry.read_text("utf-8")))
     return presets
 
 

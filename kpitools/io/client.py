@@ -27,9 +27,9 @@ from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from kpitools._errors import DataValidationError, KpitoolsError, Problem, did_you_mean
+from kpitools._packageyaml import package_yaml
 from kpitools.io._dates import check_date_format
 from kpitools.io._numbers import check_decimal
 from kpitools.io._presets import get_preset
@@ -84,7 +84,7 @@ GOAL_NUMBERS = ("baseline", "target_change")
 @functools.cache
 def _catalog_ids(file_name: str) -> tuple[str, ...]:
     text = resources.files("kpitools.catalog").joinpath(file_name).read_text("utf-8")
-    return tuple(yaml.safe_load(text) or {})
+    return tuple(package_yaml(text) or {})
 
 
 class Client:

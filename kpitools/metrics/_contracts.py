@@ -32,10 +32,10 @@ from importlib import resources
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
-import yaml
 
 from kpitools._engine import TableLike, frozen_memo, scalar, table
 from kpitools._errors import KpitoolsError
+from kpitools._packageyaml import package_yaml
 from kpitools.periods import DAYS_PER_MONTH, MONTHS_PER_YEAR, Period, as_period
 
 __all__: list[str] = []  # private module
@@ -274,4 +274,4 @@ def snapshot_period(c: ir.Table, period: str | Period | None) -> Period:
 def texts() -> dict:
     """Client-facing sentences and labels of the subscription metrics (``texts.yaml``)."""
     raw = resources.files("kpitools.metrics").joinpath("texts.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(raw)
+    return package_yaml(raw)

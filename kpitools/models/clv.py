@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from kpitools._engine import TableLike
 from kpitools._errors import KpitoolsError
+from kpitools._packageyaml import package_yaml
 from kpitools.models._validate import summary_arrays
 from kpitools.models.bgnbd import BgNbd, fit_bgnbd
 from kpitools.models.gamma_gamma import (
@@ -55,7 +55,7 @@ _LABELS = Path(__file__).with_name("labels.yaml")
 def labels() -> dict:
     """The bilingual labels of the models package (``labels.yaml``)."""
     with _LABELS.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return package_yaml(fh)
 
 
 def _check_lang(lang: str) -> None:

@@ -20,6 +20,7 @@ from string import Template
 from typing import Any
 
 from kpitools._errors import ArgumentError, KpitoolsError, did_you_mean
+from kpitools._packageyaml import package_yaml
 from kpitools.report.export import LANGS, atomic_write, check_lang
 from kpitools.report.runner import MAX_SLUG_LENGTH, SLUG_PATTERN, TEMPLATES_DIR
 
@@ -34,9 +35,7 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def _yaml(path: Path) -> Any:
-    import yaml
-
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return package_yaml(path.read_text(encoding="utf-8"))
 
 
 def new_client(

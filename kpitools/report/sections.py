@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from kpitools._errors import KpitoolsError
+from kpitools._packageyaml import package_yaml
 from kpitools.catalog import _date_column, _memoized, compute_kpi, get_kpi, kpi_series
 from kpitools.i18n import check_lang, fmt_pct, fmt_value, period_label, status_label
 from kpitools.insights import (
@@ -56,12 +56,12 @@ def _date_columns(table_name: str) -> str | None:
 
 @cache
 def _words() -> dict[str, dict[str, dict[str, str]]]:
-    return yaml.safe_load((Path(__file__).parent / "sections.yaml").read_text("utf-8"))
+    return package_yaml((Path(__file__).parent / "sections.yaml").read_text("utf-8"))
 
 
 @cache
 def _headline_ids() -> dict[str, list[str]]:
-    return yaml.safe_load((Path(__file__).parent / "headline.yaml").read_text("utf-8"))
+    return package_yaml((Path(__file__).parent / "headline.yaml").read_text("utf-8"))
 
 
 def _w(group: str, key: str, lang: str, **values: Any) -> str:

@@ -11,9 +11,8 @@ import functools
 from dataclasses import dataclass, field
 from importlib import resources
 
-import yaml
-
 from kpitools._errors import KpitoolsError, did_you_mean
+from kpitools._packageyaml import package_yaml
 
 __all__ = ["DTYPES", "ColumnSpec", "TableSpec", "contract", "table_names", "table_spec"]
 
@@ -132,7 +131,7 @@ def _table(name: str, raw: dict) -> TableSpec:
 def contract() -> dict[str, TableSpec]:
     """Every canonical table, read from the packaged ``tables.yaml``."""
     text = resources.files("kpitools.schemas").joinpath("tables.yaml").read_text("utf-8")
-    return {name: _table(name, raw) for name, raw in yaml.safe_load(text).items()}
+    return {name: _table(name, raw) for name, raw in package_yaml(text).items()}
 
 
 def table_names() -> list[str]:

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from kpitools._errors import KpitoolsError, did_you_mean
+from kpitools._packageyaml import package_yaml
 from kpitools.i18n import check_lang, fmt_value
 from kpitools.periods import Period, parse_period
 
@@ -64,7 +64,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 @cache
 def _texts() -> dict[str, Any]:
     raw = resources.files(__package__).joinpath("texts.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(raw)
+    return package_yaml(raw)
 
 
 def text(key: str, lang: str = "zh-TW", **values: Any) -> str:
@@ -251,7 +251,7 @@ def _card_kpis(client: Any, notebook: str) -> tuple[str, ...]:
         return chosen
     # The report's own list (kpitools/report/headline.yaml), so page and report lead alike.
     raw = resources.files("kpitools.report").joinpath("headline.yaml").read_text("utf-8")
-    return tuple((yaml.safe_load(raw) or {}).get(client.business_model, ()))
+    return tuple((package_yaml(raw) or {}).get(client.business_model, ()))
 
 
 def wait_for_page() -> None:
