@@ -36,6 +36,7 @@ import gc
 import importlib
 import json
 import os
+import pickle
 import select
 import shutil
 import signal
@@ -127,6 +128,12 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
     the server, and later ones find it loaded.
     """
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+    pending = list(warm_clients)
+    # The first clients are loaded by a child while this process imports the rest: start-up
+    # otherwise leaves the second core idle, and the first kernels wait for both.
+    loader = _Loader.start(pending[:IDLE_LOADS])
+    if loader is not None:
+        pending = pending[IDLE_LOADS:]
     for name in preload:
         # a module that fails here fails again, with its real traceback, in the kernel
         with contextlib.suppress(Exception):
@@ -136,8 +143,9 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
                 importlib.import_module(name)
     _warm_fonts()
     _warm_caches()
-    pending = list(warm_clients)
     if not listen_early:
+        if loader is not None:
+            loader.wait_for(None)
         _load_clients(pending)
         pending = []
     _freeze()
@@ -156,19 +164,25 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
     listener.bind(partial)
     listener.listen(32)
     os.replace(partial, socket_path)  # appears complete, never half-bound
-    idle_loads = 0
+    idle_loads = 0 if loader is None else IDLE_LOADS
     try:
         while not stop.is_set() and _alive(parent_pid):
             _reap()
+            watched: list[Any] = [listener]
+            if loader is not None and loader.waiting:
+                watched.append(loader)
             try:
                 wait = 0 if pending and idle_loads < IDLE_LOADS else WATCH_S
-                ready, _, _ = select.select([listener], [], [], wait)
+                ready, _, _ = select.select(watched, [], [], wait)
             except InterruptedError:
                 continue
-            if ready:
+            if loader is not None and loader in ready:
+                if loader.receive():
+                    _freeze()
+            elif ready:
                 connection, _ = listener.accept()
                 with connection:
-                    _answer(connection, listener, pending)
+                    _answer(connection, listener, pending, loader)
             elif pending and idle_loads < IDLE_LOADS:
                 idle_loads += 1
                 _load_clients([pending.pop(0)])
@@ -215,6 +229,110 @@ def _load_clients(client_dirs: Sequence[str]) -> None:
                 load_client(client_dir)
 
 
+class _Loader:
+    """A child process that loads clients and sends each, pickled, back through a pipe.
+
+    The server forks it as soon as the loader's own imports are done, and goes on importing
+    the kernel's libraries meanwhile; what arrives is put into ``load_client``'s cache. A
+    client that fails to load is sent back as None: its kernel loads it and reports why.
+    """
+
+    def __init__(self, fd: int, client_dirs: Sequence[str]) -> None:
+        self.fd: int | None = fd
+        self.waiting = list(client_dirs)
+        self._buffer = b""
+
+    @classmethod
+    def start(cls, client_dirs: Sequence[str]) -> _Loader | None:
+        """Fork the loader for ``client_dirs``; None when there is nothing to load or no fork."""
+        if not client_dirs or not hasattr(os, "fork"):
+            return None
+        try:
+            importlib.import_module("kpitools.io.client")
+        except Exception:
+            return None
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the loader
+            code = 1
+            try:
+                os.close(read_end)
+                code = _send_clients(client_dirs, write_end)
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        return cls(read_end, client_dirs)
+
+    def fileno(self) -> int:
+        assert self.fd is not None
+        return self.fd
+
+    def receive(self) -> bool:
+        """Read what the loader has sent (blocks until some bytes come); True if a client
+        arrived. At the end of the pipe nothing more is waited for."""
+        assert self.fd is not None
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            self.close()
+            return False
+        self._buffer += chunk
+        arrived = False
+        while len(self._buffer) >= _LENGTH_BYTES:
+            size = int.from_bytes(self._buffer[:_LENGTH_BYTES], "big")
+            if len(self._buffer) < _LENGTH_BYTES + size:
+                break
+            message = self._buffer[_LENGTH_BYTES:_LENGTH_BYTES + size]
+            self._buffer = self._buffer[_LENGTH_BYTES + size:]
+            client_dir, entry = pickle.loads(message)  # our own child's, via a private pipe
+            if entry is not None:
+                from kpitools.io.client import _cache_put
+
+                _cache_put(*entry)
+                arrived = True
+            with contextlib.suppress(ValueError):
+                self.waiting.remove(client_dir)
+        return arrived
+
+    def wait_for(self, client_dir: str | None) -> None:
+        """Block until ``client_dir`` (every client, for None) has arrived or the loader ended."""
+        while self.fd is not None and self.waiting and (
+                client_dir is None or client_dir in self.waiting):
+            self.receive()
+
+    def close(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+        self.fd = None
+        self.waiting = []
+
+
+_LENGTH_BYTES = 8
+
+
+def _send_clients(client_dirs: Sequence[str], fd: int) -> int:
+    """In the loader child: load each client, write ``(client_dir, cache entry or None)``."""
+    from kpitools.io.client import _cache_entry, load_client
+
+    server = os.getppid()
+    for client_dir in client_dirs:
+        if os.getppid() != server:  # the server is gone: nobody to load for
+            return 1
+        entry = None
+        with contextlib.suppress(Exception):  # the kernel will load it and say what is wrong
+            load_client(client_dir)
+            entry = _cache_entry(client_dir)
+        message = pickle.dumps((client_dir, entry), protocol=pickle.HIGHEST_PROTOCOL)
+        data = memoryview(len(message).to_bytes(_LENGTH_BYTES, "big") + message)
+        try:
+            while data:
+                data = data[os.write(fd, data):]
+        except OSError:  # the server is gone
+            return 1
+    os.close(fd)
+    return 0
+
+
 def _warm_caches(package: str = "kpitools") -> None:
     """Fill the cached loaders of ``package`` (catalog, texts, presets: YAML files) that take no
     argument, so that kernels inherit them parsed."""
@@ -256,7 +374,8 @@ def _warm_fonts() -> None:
         matplotlib.use(os.environ.get("MPLBACKEND", INLINE_BACKEND))
 
 
-def _answer(connection: socket.socket, listener: socket.socket, pending: list[str]) -> None:
+def _answer(connection: socket.socket, listener: socket.socket, pending: list[str],
+            loader: _Loader | None = None) -> None:
     """Read one request, fork the kernel, reply with its pid (or the reason it failed).
 
     A request may name the client its kernel will read; if that client is still waiting in
@@ -278,12 +397,17 @@ def _answer(connection: socket.socket, listener: socket.socket, pending: list[st
         pending.remove(client)
         _load_clients([client])
         _freeze()
+    elif loader is not None and client in loader.waiting:
+        loader.wait_for(client)
+        _freeze()
     pid = os.fork()
     if pid == 0:  # the kernel
         code = 1
         try:
             connection.close()
             listener.close()
+            if loader is not None:
+                loader.close()
             code = _become_kernel(arguments, env, cwd, manager_pid)
         finally:
             os._exit(code)

@@ -214,3 +214,55 @@ def test_forking_is_on_for_linux_and_can_be_switched(monkeypatch):
     assert not _forkkernel.fork_kernels_enabled()  # macOS: only when asked for
     monkeypatch.setenv("KPITOOLS_FORK_KERNELS", "1")
     assert _forkkernel.fork_kernels_enabled()
+
+
+@pytest.mark.parametrize("listen_early", [True, False])
+def test_clients_loaded_by_the_loader_child_reach_the_kernels(tmp_path, listen_early):
+    # The server hands its first clients to a child that loads them while the server imports;
+    # a kernel forked afterwards must find them in load_client's cache, equal to a fresh load.
+    # A client that cannot be loaded (client.yml names a file that is not there) arrives as
+    # nothing, and its kernel still starts (it will load the client and report the problem).
+    import shutil
+
+    from kpitools.io.client import load_client
+
+    good = tmp_path / "good"
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "..", "data", "sample", "pandablog"),
+                    good)
+    broken = tmp_path / "broken"
+    shutil.copytree(good, broken)
+    (broken / "web_traffic.csv").unlink()
+    expected = load_client(good)
+    probe = textwrap.dedent("""
+        import json
+        from pathlib import Path
+        from kpitools.io import client as c
+        hit = c._CACHE.get(str(Path({folder!r}).resolve()))
+        print(json.dumps(None if hit is None else {{
+            name: [len(t), float(t.select_dtypes('number').sum().sum())]
+            for name, t in hit[1].tables.items()}}))
+    """)
+    with ForkServer(preload=(*LIGHT, "kpitools.io.client"), warm_clients=[good, broken],
+                    listen_early=listen_early) as srv:
+        assert srv.wait_ready(120)
+        seen = {}
+        for folder in (good, broken):
+            km = fork_kernel_manager(srv.socket_path, client=os.fspath(folder),
+                                     kernel_name="python3")
+            km.start_kernel()
+            try:
+                seen[folder] = json.loads(_run(km, probe.format(folder=os.fspath(folder))))
+            finally:
+                km.shutdown_kernel(now=True)
+        deadline = time.monotonic() + 10  # the server reaps ended children once a second
+        while True:
+            children = subprocess.run(["ps", "--ppid", str(srv.pids()[0]), "-o", "stat="],
+                                      capture_output=True, text=True).stdout.split()
+            if not children or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert seen[good] == {
+        name: [len(t), pytest.approx(float(t.select_dtypes("number").sum().sum()))]
+        for name, t in expected.tables.items()}
+    assert seen[broken] is None
+    assert children == []  # the loader and the kernels were reaped

@@ -20,7 +20,7 @@ from kpitools._errors import DataValidationError, KpitoolsError
 from kpitools.io import check_client, load_client, load_orders, load_table, load_web_traffic
 from kpitools.io._dates import read_dates
 from kpitools.io._numbers import read_numbers
-from kpitools.io._read import EMPTY_RUN_ROWS, _excel_records
+from kpitools.io._read import EMPTY_RUN_ROWS, _calamine_records, _openpyxl_records
 
 TS = pd.Timestamp
 
@@ -459,9 +459,13 @@ def styled_sheet(path: Path, empty_rows: int, data_after: bool) -> Path:
 
 def test_styled_empty_rows_below_a_table_are_not_read(tmp_path):
     path = styled_sheet(tmp_path / "orders.xlsx", EMPTY_RUN_ROWS + 500, data_after=False)
-    records = _excel_records(path.read_bytes(), None, set())
-    # Reading stops after the first EMPTY_RUN_ROWS empty rows: header + 1 row + the run.
+    records, _ = _openpyxl_records(path.read_bytes(), None, set())
+    # openpyxl stops after the first EMPTY_RUN_ROWS empty rows: header + 1 row + the run.
     assert len(records) == 2 + EMPTY_RUN_ROWS
+    # calamine (the fast path) does not see cells without a value at all
+    fast, _ = _calamine_records(path.read_bytes(), None, set())
+    assert fast == [(1, ["order_id", "customer_id", "order_date", "amount"]),
+                    (2, ["A1", "c1", "2024-01-05", 100])]
     assert load_orders(path)["amount"].tolist() == [100.0]
 
 

@@ -101,7 +101,8 @@ def contracts() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def deals() -> pd.DataFrame:
-    return pd.read_excel(SAMPLES / "cloudledger" / "deals.xlsx", sheet_name="商機", header=2)
+    return pd.read_excel(SAMPLES / "cloudledger" / "deals.xlsx", sheet_name="商機", header=2,
+                         engine="openpyxl")
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +192,8 @@ def test_headers_are_canonical_or_known_aliases() -> None:
                 path = SAMPLES / client / entry["file"]
                 if path.suffix == ".xlsx":
                     header = pd.read_excel(
-                        path, sheet_name=entry["sheet"], header=entry["header_row"] - 1, nrows=0
+                        path, sheet_name=entry["sheet"], header=entry["header_row"] - 1, nrows=0,
+                        engine="openpyxl",
                     ).columns
                 else:
                     encoding = "cp950" if entry.get("encoding") == "auto" else "utf-8-sig"

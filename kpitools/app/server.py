@@ -834,9 +834,12 @@ class WorkshopServer:
     def kernels(self) -> list[psutil.Process]:
         """The kernel processes (pooled and in use), while Voilà runs."""
         roots = {self.process.pid} if self.process is not None else set()
+        servers: set[int] = set()
         if self.kernel_server is not None:
-            roots.update(self.kernel_server.pids())
-        return [proc for proc in self.processes() if proc.pid not in roots]
+            servers.update(self.kernel_server.pids())
+        roots |= servers
+        return [proc for proc in self.processes() if proc.pid not in roots
+                and not (_parent_pid(proc) in servers and not _session_leader(proc.pid))]
 
     def wait(self) -> int:
         """Block until Voilà exits (Ctrl-C raises KeyboardInterrupt here); return its exit code."""
@@ -885,3 +888,19 @@ class WorkshopServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _parent_pid(proc: psutil.Process) -> int | None:
+    try:
+        return proc.ppid()
+    except psutil.Error:
+        return None
+
+
+def _session_leader(pid: int) -> bool:
+    """A forked kernel leads its own session (see kpitools._forkkernel); the fork server's
+    other child, the loader of its clients, does not and is no kernel."""
+    try:
+        return os.getsid(pid) == pid
+    except OSError:
+        return False

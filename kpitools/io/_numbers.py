@@ -234,10 +234,9 @@ def read_numbers(
     obj = values.astype(object)
     present = obj.notna()
     plain = _plain_integers(values)
-    if isinstance(values.dtype, pd.StringDtype):  # text only: no cell holds a number object
-        is_num = no_cells
-    else:
-        is_num = obj.map(_is_number) & present
+    # a column of pandas' string dtype holds no number objects: skip looking at each cell
+    text_only = isinstance(values.dtype, pd.StringDtype)
+    is_num = no_cells if text_only else obj.map(_is_number) & present
     result = pd.Series(np.nan, index=index, dtype="float64")
     if is_num.any():
         result[is_num] = obj[is_num].astype("float64")

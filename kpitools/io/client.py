@@ -253,6 +253,25 @@ def _digest(folder: Path) -> bytes | None:
         return None
 
 
+def _cache_entry(client_dir: str | Path) -> tuple[str, tuple[bytes, Client]] | None:
+    """The cache's entry for ``client_dir`` (key, (digest, client)), or None. With
+    :func:`_cache_put` it lets a process that loaded clients hand them to another
+    (:mod:`kpitools._forkkernel` loads them in a child while the server imports)."""
+    key = str(Path(client_dir).resolve())
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+    return None if hit is None else (key, hit)
+
+
+def _cache_put(key: str, entry: tuple[bytes, Client]) -> None:
+    """Put an entry from :func:`_cache_entry` (of another process) into this process's cache."""
+    with _CACHE_LOCK:
+        _CACHE[key] = entry
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+
+
 def _copy(client: Client, folder: Path) -> Client:
     tables = {name: frame.copy(deep=not _COW) for name, frame in client.tables.items()}
     for name, frame in tables.items():

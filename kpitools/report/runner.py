@@ -35,6 +35,7 @@ import queue
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import (
@@ -304,6 +305,8 @@ def _run_reports(client_dirs: Sequence[str | os.PathLike[str]], quarters: Sequen
                              os.fspath(template_path.resolve()), extra, pdf, paper, chromium,
                              timeout))
 
+    if server is not None and jobs:
+        _prepare_in_background()
     from kpitools.report.index import build_index
 
     # The index is rewritten after every finished run, so a batch stopped half-way (even by
@@ -513,20 +516,31 @@ def _fork_server(client_dirs: list[str]) -> Any:
 
     if not client_dirs:
         return None
-    return ForkServer(warm_clients=list(dict.fromkeys(client_dirs)), listen_early=True).start()
+    # the server loads its clients in the order the jobs will ask for them
+    warm = _client_order(list(dict.fromkeys(client_dirs)))
+    return ForkServer(warm_clients=warm, listen_early=True).start()
+
+
+def _client_order(client_dirs: list[str]) -> list[str]:
+    """Clients in the order to run their reports: first the one with the least data (its
+    kernels wait for it to load, so that wait is short), then the others with the most data
+    first, so that the longest reports do not start last and leave a worker idle at the end."""
+    size: dict[str, int] = {}
+    for client_dir in client_dirs:
+        with contextlib.suppress(OSError):  # a missing folder is reported by the checks
+            size[client_dir] = sum(
+                p.stat().st_size for p in Path(client_dir).rglob("*") if p.is_file())
+    if not size:
+        return list(client_dirs)
+    smallest = min(size, key=size.__getitem__)
+    return sorted(client_dirs, key=lambda c: (c != smallest, -size.get(c, 0)))
 
 
 def _ordered(jobs: list[_Job]) -> list[_Job]:
-    """Jobs in the order to run them: first the client with the least data (its kernel waits
-    for the client to load, so that wait is short), then the others with the most data first,
-    so that the longest reports do not start last and leave a worker idle at the end."""
-    size: dict[str, int] = {}
-    for job in jobs:
-        if job.client_dir not in size:
-            size[job.client_dir] = sum(
-                p.stat().st_size for p in Path(job.client_dir).rglob("*") if p.is_file())
-    smallest = min(size, key=size.__getitem__)
-    return sorted(jobs, key=lambda job: (job.client_dir != smallest, -size[job.client_dir]))
+    """Jobs in the order of :func:`_client_order`; a client's quarters in argument order."""
+    rank = {c: i for i, c in enumerate(_client_order(list(dict.fromkeys(j.client_dir
+                                                                         for j in jobs))))}
+    return sorted(jobs, key=lambda job: rank[job.client_dir])
 
 
 def _tasks(jobs: list[_Job], workers: int) -> list[list[_Job]]:
@@ -577,6 +591,27 @@ def _progress_bar(total: int):
     return bar, task
 
 
+# While a batch's fork server imports the kernels' libraries (a few seconds, one core), this
+# process imports what it needs to run and export reports on the other core instead of after.
+_PREPARING: dict[str, threading.Thread] = {}
+
+
+def _prepare_in_background() -> None:
+    if "thread" not in _PREPARING:
+        _PREPARING["thread"] = threading.Thread(target=_import_runner_libraries, daemon=True,
+                                                name="kpitools-prepare")
+        _PREPARING["thread"].start()
+
+
+def _import_runner_libraries() -> None:
+    with contextlib.suppress(Exception):  # the report run imports them again and fails there
+        from kpitools.report._imports import lean_jsonschema
+
+        lean_jsonschema()
+        import nbconvert.exporters.html  # noqa: F401
+        import papermill  # noqa: F401
+
+
 def _run_job(job: _Job) -> RunResult:
     """Execute one report in a staging folder and move the finished files into place."""
     started = time.perf_counter()
@@ -587,6 +622,9 @@ def _run_job(job: _Job) -> RunResult:
                                     dir=staging_root))
     notebook = staging / "report.ipynb"
     try:
+        preparing = _PREPARING.get("thread")
+        if preparing is not None:  # no two threads importing the same modules at once
+            preparing.join()
         from kpitools.report._imports import lean_jsonschema
 
         lean_jsonschema()
