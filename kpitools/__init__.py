@@ -16,11 +16,14 @@ from kpitools._errors import (
     Problem,
     UnknownKPIError,
 )
-from kpitools.periods import Period, parse_period, period_range
 
 # Everything below is imported on first use (PEP 562): `import kpitools` stays fast, which matters
-# for short scripts and for process pools that import it once per worker.
+# for short scripts and for process pools that import it once per worker. Periods too: the report
+# runner and the command line start without pandas (the kernels' business).
 _LAZY = {
+    "Period": "kpitools.periods",
+    "parse_period": "kpitools.periods",
+    "period_range": "kpitools.periods",
     "KPI": "kpitools.catalog",
     "compute_kpi": "kpitools.catalog",
     "get_kpi": "kpitools.catalog",

@@ -78,6 +78,7 @@ DEFAULT_PRELOAD = (
     # imported on first use while loading a client, computing KPIs or writing report.xlsx
     "pandera.pandas",
     "pandera.strategies",
+    "python_calamine",
     "openpyxl",
     "openpyxl.writer.excel",
     "pyarrow.pandas_compat",
@@ -88,6 +89,19 @@ DEFAULT_PRELOAD = (
     "ibis.formats.pyarrow",
     "pandas.core.methods.to_dict",
     "kpitools.*",  # every module of the package (see _import_all)
+)
+#: What only some reports import (customer-value models; validating a client that was not
+#: loaded ahead): a report batch's server imports them once its first kernels are running.
+REPORT_LATER = ("scipy.optimize", "pandera.pandas", "pandera.strategies")
+#: What a report's kernel imports: the above without the workshop's widgets.
+REPORT_PRELOAD = (
+    *(name for name in DEFAULT_PRELOAD
+      if name not in ("ipywidgets", "kpitools.workshop", "kpitools.*", *REPORT_LATER)),
+    *(f"kpitools.{package}.*" for package in (
+        "catalog", "goals", "i18n", "insights", "io", "metrics", "models", "plots", "report",
+        "schemas")),
+    "kpitools._engine",
+    "kpitools.periods",
 )
 #: The inline backend a kernel uses; set before matplotlib is imported, as ipykernel would.
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -118,14 +132,16 @@ def fork_kernels_enabled() -> bool:
 
 # ------------------------------------------------------------------------------ the server
 def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PRELOAD,
-          warm_clients: Sequence[str] = (), listen_early: bool = False) -> None:
+          warm_clients: Sequence[str] = (), listen_early: bool = False,
+          later: Sequence[str] = ()) -> None:
     """Import ``preload``, load ``warm_clients``, and fork a kernel for each request.
 
     Runs until SIGTERM/SIGINT or until ``parent_pid`` is gone. The socket appears once the
     modules are imported and, unless ``listen_early``, the clients loaded, so a kernel start
     simply waits for it. With ``listen_early`` (a report batch) the clients are loaded one by
     one between requests: the first kernels load their client themselves, in parallel with
-    the server, and later ones find it loaded.
+    the server, and later ones find it loaded. Modules in ``later`` (needed by some kernels
+    only) are imported once the socket is there, between requests.
     """
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
     pending = list(warm_clients)
@@ -135,12 +151,7 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
     if loader is not None:
         pending = pending[IDLE_LOADS:]
     for name in preload:
-        # a module that fails here fails again, with its real traceback, in the kernel
-        with contextlib.suppress(Exception):
-            if name.endswith(".*"):
-                _import_all(name[:-2])
-            else:
-                importlib.import_module(name)
+        _preload(name)
     _warm_fonts()
     _warm_caches()
     if not listen_early:
@@ -151,9 +162,12 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
     _freeze()
 
     stop = threading.Event()
+    selecting = [False]
 
     def _stop(_signum: int, _frame: Any) -> None:
         stop.set()
+        if selecting[0]:  # end the wait now (select would go on waiting after a signal)
+            raise _Stopped
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
@@ -165,17 +179,23 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
     listener.listen(32)
     os.replace(partial, socket_path)  # appears complete, never half-bound
     idle_loads = 0 if loader is None else IDLE_LOADS
+    later = [name for name in later if name not in preload]
     try:
         while not stop.is_set() and _alive(parent_pid):
             _reap()
             watched: list[Any] = [listener]
             if loader is not None and loader.waiting:
                 watched.append(loader)
+            wait = 0 if later or (pending and idle_loads < IDLE_LOADS) else WATCH_S
+            selecting[0] = True
             try:
-                wait = 0 if pending and idle_loads < IDLE_LOADS else WATCH_S
                 ready, _, _ = select.select(watched, [], [], wait)
             except InterruptedError:
                 continue
+            except _Stopped:
+                break
+            finally:
+                selecting[0] = False
             if loader is not None and loader in ready:
                 if loader.receive():
                     _freeze()
@@ -183,6 +203,9 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
                 connection, _ = listener.accept()
                 with connection:
                     _answer(connection, listener, pending, loader)
+            elif later:
+                _preload(later.pop(0))
+                _freeze()
             elif pending and idle_loads < IDLE_LOADS:
                 idle_loads += 1
                 _load_clients([pending.pop(0)])
@@ -192,6 +215,20 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
         with contextlib.suppress(FileNotFoundError):
             os.unlink(socket_path)
         _reap()
+
+
+class _Stopped(Exception):
+    """Raised by the server's SIGTERM/SIGINT handler while it waits for requests."""
+
+
+def _preload(name: str) -> None:
+    """Import a module (``pkg.*``: a package and all its modules), quietly: a module that fails
+    here fails again, with its real traceback, in the kernel that needs it."""
+    with contextlib.suppress(Exception):
+        if name.endswith(".*"):
+            _import_all(name[:-2])
+        else:
+            importlib.import_module(name)
 
 
 #: Modules of a package that a kernel never needs (the app server, the command line).
@@ -669,13 +706,17 @@ class ForkServer:
         :func:`kpitools.io.client.load_client`'s cache).
     env : environment of the server (and so of its kernels' imports); default this one's.
     stderr : where the server and its kernels write errors; default this process's.
+    listen_early : take kernel requests once the modules are imported, loading the clients
+        between requests (or first when a kernel asks for one); a report batch does.
+    later : modules some kernels need, imported once requests are taken.
     """
 
     def __init__(self, preload: Sequence[str] = DEFAULT_PRELOAD,
                  warm_clients: Sequence[str | os.PathLike[str]] = (),
                  env: dict[str, str] | None = None, stderr: Any = None,
-                 listen_early: bool = False) -> None:
+                 listen_early: bool = False, later: Sequence[str] = ()) -> None:
         self.listen_early = listen_early
+        self.later = list(later)
         self.preload = list(preload)
         self.warm_clients = [os.path.abspath(c) for c in warm_clients]
         self.env = env
@@ -703,6 +744,8 @@ class ForkServer:
             command += ["--warm", client]
         if self.listen_early:
             command.append("--listen-early")
+        for name in self.later:
+            command += ["--later", name]
         env = dict(self.env if self.env is not None else os.environ)
         # the server runs this file as a script: the folder holding kpitools must be importable
         package_root = os.fspath(source.parents[1])
@@ -770,9 +813,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--preload", action="append", default=None)
     parser.add_argument("--warm", action="append", default=[])
     parser.add_argument("--listen-early", action="store_true")
+    parser.add_argument("--later", action="append", default=[])
     args = parser.parse_args(argv)
     serve(args.socket, args.parent, DEFAULT_PRELOAD if args.preload is None else args.preload,
-          args.warm, args.listen_early)
+          args.warm, args.listen_early, args.later)
 
 
 if __name__ == "__main__":

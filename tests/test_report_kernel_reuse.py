@@ -130,6 +130,24 @@ def test_jobs_start_with_the_smallest_client_then_the_largest(tmp_path):
     ]
 
 
+def test_a_workbook_weighs_by_its_unpacked_size(tmp_path):
+    # 200,000 repeated bytes pack into a small .xlsx (a zip), but it holds as much data as a
+    # 200,000-byte CSV: so "book" (unpacked 200,000) outweighs "csv" (100,000 on disk).
+    import zipfile
+
+    (tmp_path / "book").mkdir()
+    with zipfile.ZipFile(tmp_path / "book" / "deals.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"x" * 200_000)
+    assert (tmp_path / "book" / "deals.xlsx").stat().st_size < 100_000
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "csv" / "orders.csv").write_bytes(b"y" * 100_000)
+    (tmp_path / "tiny").mkdir()
+    (tmp_path / "tiny" / "orders.csv").write_bytes(b"z" * 10)
+    jobs = [_Job(str(tmp_path / c), c, "2024Q4", "en", "/out", "t.ipynb")
+            for c in ("csv", "book", "tiny")]
+    assert [j.slug for j in _ordered(jobs)] == ["tiny", "book", "csv"]
+
+
 def test_reports_are_still_made_when_the_fork_server_has_died(tmp_path, monkeypatch):
     from kpitools._forkkernel import ForkServer
 

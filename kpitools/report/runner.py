@@ -52,7 +52,6 @@ from typing import Any
 
 from kpitools._errors import ArgumentError, KpitoolsError, PeriodError
 from kpitools._process import pid_running, watch_parent
-from kpitools.periods import parse_period
 from kpitools.report.export import (
     LANGS,
     atomic_write,
@@ -173,6 +172,8 @@ def client_slug(client_dir: str | os.PathLike[str]) -> str:
 
 
 def _canonical_quarter(quarter: str) -> str:
+    from kpitools.periods import parse_period  # pandas: after the fork server has started
+
     try:
         period = parse_period(str(quarter))
     except PeriodError:
@@ -509,7 +510,12 @@ def _fork_server(client_dirs: list[str]) -> Any:
     the runs get going; each report's kernel is forked from it, so a report pays neither a
     kernel's imports nor its client's loading, and still runs in a fresh kernel of its own.
     """
-    from kpitools._forkkernel import ForkServer, fork_kernels_enabled
+    from kpitools._forkkernel import (
+        REPORT_LATER,
+        REPORT_PRELOAD,
+        ForkServer,
+        fork_kernels_enabled,
+    )
 
     if not fork_kernels_enabled():
         return None
@@ -518,7 +524,8 @@ def _fork_server(client_dirs: list[str]) -> Any:
         return None
     # the server loads its clients in the order the jobs will ask for them
     warm = _client_order(list(dict.fromkeys(client_dirs)))
-    return ForkServer(warm_clients=warm, listen_early=True).start()
+    return ForkServer(preload=REPORT_PRELOAD, later=REPORT_LATER, warm_clients=warm,
+                      listen_early=True).start()
 
 
 def _client_order(client_dirs: list[str]) -> list[str]:
@@ -529,11 +536,22 @@ def _client_order(client_dirs: list[str]) -> list[str]:
     for client_dir in client_dirs:
         with contextlib.suppress(OSError):  # a missing folder is reported by the checks
             size[client_dir] = sum(
-                p.stat().st_size for p in Path(client_dir).rglob("*") if p.is_file())
+                _data_bytes(p) for p in Path(client_dir).rglob("*") if p.is_file())
     if not size:
         return list(client_dirs)
     smallest = min(size, key=size.__getitem__)
     return sorted(client_dirs, key=lambda c: (c != smallest, -size.get(c, 0)))
+
+
+def _data_bytes(path: Path) -> int:
+    """How much data a file holds: its size, or for a workbook (a zip) its unpacked size, so
+    that a compressed .xlsx weighs like the CSV it would be."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import zipfile
+
+        with contextlib.suppress(OSError, zipfile.BadZipFile), zipfile.ZipFile(path) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    return path.stat().st_size
 
 
 def _ordered(jobs: list[_Job]) -> list[_Job]:

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from kpitools._errors import Problem
 from kpitools.io._dates import check_date_format, read_dates
 from kpitools.io._numbers import ParsedNumbers, check_decimal, currency_codes, read_numbers
 from kpitools.io._parse import Finding, parse_categories, parse_strings
 from kpitools.schemas._contract import ColumnSpec, TableSpec
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 __all__ = [
     "MAX_VALUES_SHOWN",
@@ -303,6 +306,8 @@ def build_schema(spec: TableSpec, present: set[str]) -> pa.DataFrameSchema:
     Only columns in ``present`` get "required" (non-null) rules: a missing column is reported
     once by the loader, not again as thousands of empty cells.
     """
+    import pandera.pandas as pa  # on first use: 0.2 s of imports a cached client never needs
+
     columns: dict[str, pa.Column] = {}
     for name, column in spec.columns.items():
         checks = []
@@ -351,6 +356,8 @@ def check(
     ``reported`` are the parse problems already found: a cell that was not a date is not
     reported a second time as an empty cell.
     """
+    import pandera.pandas as pa  # on first use: 0.2 s of imports a cached client never needs
+
     present = set(frame.columns) if present is None else present
     problems: list[Problem] = []
     schema = build_schema(spec, present)
