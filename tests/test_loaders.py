@@ -111,7 +111,7 @@ def test_excel_sheet_and_header_on_row_3_found_automatically():
     assert deals["created_date"].tolist() == [TS("2024-01-05"), TS("2024-01-10"), TS("2024-01-10")]
     assert deals["outcome"].tolist() == ["won", "open", "lost"]  # 成交, 進行中, Closed Lost
     assert deals["amount"].tolist() == [120000.0, 80000.0, 50000.0]
-    assert deals.attrs["kpitools_rows"] == [4, 5, 6]
+    assert list(deals.attrs["kpitools_rows"]) == [4, 5, 6]
 
 
 def test_excel_sheet_with_the_table_is_chosen_when_sheet_not_given():
@@ -417,3 +417,22 @@ def test_same_id_in_two_files_of_one_table(tmp_path):
         r"more than one file: \['C2'\]",
     ):
         load_client(tmp_path)
+
+
+def test_row_numbers_are_not_copied_with_every_operation(tmp_path):
+    # pandas deep-copies attrs into each result: the row numbers must come along as the same
+    # immutable object (not a new list per operation), and still say which file row each is.
+    import copy
+
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id,customer_id,order_date,amount\n"
+                    + "".join(f"o{i},c{i % 7},2024-01-{1 + i % 28:02d},{100 + i}\n"
+                              for i in range(5000)), encoding="utf-8")
+    orders = load_orders(path)
+    rows = orders.attrs["kpitools_rows"]
+    assert list(rows) == list(range(2, 5002))  # header on line 1
+    derived = orders[orders["amount"] > 150].assign(double=lambda f: f["amount"] * 2)
+    assert derived.attrs["kpitools_rows"] is rows
+    assert copy.deepcopy(rows) is rows
+    with pytest.raises(TypeError):
+        rows[0] = 99  # immutable: sharing it is safe

@@ -210,3 +210,16 @@ def test_stage_names_match_without_case_and_keep_the_clients_spelling(deals):
     # same counts as with lower-case stages: 8, 6, 4, 3
     assert list(out.index) == upper and out["deals"].tolist() == [8, 6, 4, 3]
     assert bottleneck(deals, upper).from_stage == "Lead"
+
+
+@pytest.mark.parametrize("by", [None, "channel"])
+def test_funnel_names_deals_at_stages_not_in_the_funnel(deals, by):
+    # c and f are lost at "closed lost", which is no stage of the funnel; a won deal (b) counts
+    # in every stage whatever its stage column says, so only c and f are named, in one line.
+    odd = deals.assign(stage=deals["stage"].mask(deals["deal_id"].isin(["b", "c", "f"]),
+                                                 "closed lost"))
+    with pytest.raises(KpitoolsError, match=r"'closed lost' \(2 deals\) are not in the funnel"):
+        funnel(odd, STAGES, "2024Q3", by=by)
+    # outside the period no deal is read, so nothing is refused
+    assert funnel(odd, STAGES, "2023Q3", by=by).empty or (
+        funnel(odd, STAGES, "2023Q3", by=by)["deals"] == 0).all()

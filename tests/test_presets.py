@@ -33,7 +33,7 @@ def test_shopify_line_items_become_one_row_per_order():
     # 23:30 +08:00 stays on the 5th; 17:10 -08:00 = 01:10 UTC on the 6th = 09:10 Taipei
     assert orders["order_date"].tolist() == [TS("2024-01-05"), TS("2024-01-05"), TS("2024-01-06")]
     # each order keeps the spreadsheet row of its first line item
-    assert orders.attrs["kpitools_rows"] == [2, 4, 5]
+    assert list(orders.attrs["kpitools_rows"]) == [2, 4, 5]
 
 
 def test_shopify_problems_point_at_the_original_rows(tmp_path):
@@ -88,7 +88,7 @@ def test_ga4_english_download_skips_comments_and_second_table():
     assert traffic["engagement_seconds"].tolist() == [3600.0, 900.0, 4000.0]
     assert traffic["ad_revenue"].tolist() == [12.5, 0.0, 15.0]
     # the header is on row 9, after 8 comment lines
-    assert traffic.attrs["kpitools_rows"] == [10, 11, 12]
+    assert list(traffic.attrs["kpitools_rows"]) == [10, 11, 12]
     assert "Engagement rate" in traffic.attrs["kpitools_unmapped"]
 
 

@@ -473,4 +473,4 @@ def test_data_after_many_empty_rows_is_still_read(tmp_path):
     path = styled_sheet(tmp_path / "orders.xlsx", EMPTY_RUN_ROWS + 500, data_after=True)
     orders = load_orders(path)
     assert orders["amount"].tolist() == [100.0, 200.0]
-    assert orders.attrs["kpitools_rows"] == [2, 3 + EMPTY_RUN_ROWS + 500]
+    assert list(orders.attrs["kpitools_rows"]) == [2, 3 + EMPTY_RUN_ROWS + 500]

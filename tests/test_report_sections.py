@@ -108,3 +108,24 @@ def test_rate_changes_are_in_percentage_points(saas_report, cloudledger):
     # 5 of 242 customers against 3 of 266 (see test_noise.py): within normal variation.
     assert table.loc["Customer (logo) churn rate", "Against previous quarter"] == (
         "Within normal variation")
+
+
+def test_sections_are_built_once_per_report(cloudledger, monkeypatch):
+    # The notebook shows each section, then asks for the analyst notes (which walk every
+    # section): the second walk must reuse the sections, not compute a KPI again.
+    import kpitools.report.sections as sections
+
+    report = QuarterReport(cloudledger, "2024Q4", lang="en")
+    shown = [report.summary(), report.scorecard(), report.value(), report.sales(),
+             report.retention()]
+    calls = []
+    original = sections.compute_kpi
+    monkeypatch.setattr(sections, "compute_kpi",
+                        lambda *a, **k: calls.append(a[0]) or original(*a, **k))
+    report.analyst_notes()
+    assert calls == []
+    assert report.summary() is shown[0] and report.retention() is shown[4]
+    # another report of the same client and quarter computes its own
+    other = QuarterReport(cloudledger, "2024Q4", lang="en")
+    assert other.summary() is not shown[0]
+    assert other.summary().paragraphs == shown[0].paragraphs

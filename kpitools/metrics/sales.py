@@ -146,14 +146,18 @@ def funnel(
     """
     names = _check_stages(stages)
     t = _with_stage_index(in_period(_deals(deals), "created_date", as_period(period)), names)
-    _raise_unknown_stages(t, names)
     keys = []
     if by is not None:
         t = t.mutate(_segment=_segment(t, by))
         keys = ["_segment"]
     counts = {f"s{i}": (t.reached >= i).cast("int64").sum() for i in range(len(names))}
+    # deals at an unknown stage are counted in the same query; only then are they listed
+    counts["_unknown"] = (t.reached == _UNKNOWN_STAGE).cast("int64").sum()
     wide = (t.group_by(keys).aggregate(**counts) if keys else t.aggregate(**counts)).to_pandas()
     wide = wide.fillna(0)
+    if wide["_unknown"].sum() > 0:
+        _raise_unknown_stages(t, names)
+    wide = wide.drop(columns="_unknown")
     long = wide.melt(id_vars=keys, var_name="pos", value_name="deals")
     long["pos"] = long["pos"].str[1:].astype("int64")
     long["stage"] = long["pos"].map(dict(enumerate(str(x).strip() for x in stages)))

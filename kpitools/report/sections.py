@@ -87,15 +87,28 @@ def _figure_html(fig: Any) -> str:
 
 
 def _memo(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a QuarterReport method with the report's KPI memo active (see catalog._memoized).
+    """Run a QuarterReport method with the report's KPI memo active (see catalog._memoized),
+    and keep its result for the report.
 
     The sections ask for the same KPI and quarter several times (trend table, quarter-on-quarter
-    tables, scorecard, insights); each is computed once per report.
+    tables, scorecard, insights); each is computed once per report. The sections themselves
+    are asked for twice (by their notebook cell, then for the analyst notes): built once too.
+    A report's data does not change under it (the client's tables are its own copies).
     """
     @wraps(method)
     def run(self: QuarterReport, *args: Any, **kwargs: Any) -> Any:
+        try:
+            key = (method.__name__, args, tuple(sorted(kwargs.items())))
+            hash(key)
+        except TypeError:  # an argument that cannot be a key (a list): computed each time
+            key = None
+        if key is not None and key in self._results:
+            return self._results[key]
         with _memoized(self._kpi_memo):
-            return method(self, *args, **kwargs)
+            result = method(self, *args, **kwargs)
+        if key is not None:
+            self._results[key] = result
+        return result
     return run
 
 
@@ -149,6 +162,7 @@ class QuarterReport:
         self.currency = client.currency or "TWD"
         self.labels = Labels(client, self.lang)
         self._kpi_memo: dict = {}
+        self._results: dict[tuple, Any] = {}
         self._insights: dict[tuple, Any] = {}
         self._changes: dict[str, Change] = {}
         self._notes: list[str] = []
