@@ -259,11 +259,18 @@ def title_page(name: str, quarter: str, lang: str):
     )
 
 
+#: A quarter written the canonical way (what the runner passes on): no parsing needed.
+CANONICAL_QUARTER = re.compile(r"\d{4}Q[1-4]")
+
+
 def quarter_label(quarter: str, lang: str) -> str:
     """``'2024Q4'`` as a reader says it: ``'2024 年第 4 季'`` or ``'Q4 2024'``."""
-    from kpitools.periods import parse_period
+    if CANONICAL_QUARTER.fullmatch(quarter):
+        label = quarter  # the runner's own form: spares this process pandas (parse_period)
+    else:
+        from kpitools.periods import parse_period
 
-    label = parse_period(quarter).label
+        label = parse_period(quarter).label
     if "Q" not in label:
         return label
     year, q = label.split("Q")

@@ -53,6 +53,7 @@ from typing import Any
 from kpitools._errors import ArgumentError, KpitoolsError, PeriodError
 from kpitools._process import pid_running, watch_parent
 from kpitools.report.export import (
+    CANONICAL_QUARTER,
     LANGS,
     atomic_write,
     check_lang,
@@ -172,7 +173,9 @@ def client_slug(client_dir: str | os.PathLike[str]) -> str:
 
 
 def _canonical_quarter(quarter: str) -> str:
-    from kpitools.periods import parse_period  # pandas: after the fork server has started
+    if CANONICAL_QUARTER.fullmatch(str(quarter)):
+        return str(quarter)  # already "2024Q4": no need for pandas in this process
+    from kpitools.periods import parse_period
 
     try:
         period = parse_period(str(quarter))
