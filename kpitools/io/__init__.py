@@ -1,23 +1,37 @@
-"""Loading client files into the canonical tables (see ``kpitools/schemas/tables.yaml``)."""
+"""Loading client files into the canonical tables (see ``kpitools/schemas/tables.yaml``).
+
+The names below are imported on first use (PEP 562): a process that only needs a light
+submodule (the report runner reads client.yml through ``kpitools.io._yaml``) does not import
+pandas and the loaders with it.
+"""
 
 from __future__ import annotations
 
-from kpitools.io._presets import preset_names
-from kpitools.io.client import Client, check_client, load_client
-from kpitools.io.loaders import (
-    load_churn_events,
-    load_contracts,
-    load_customers,
-    load_deals,
-    load_feedback,
-    load_goals,
-    load_marketing_spend,
-    load_orders,
-    load_quotas,
-    load_social,
-    load_table,
-    load_web_traffic,
-)
+import importlib
+
+_LAZY = {
+    "preset_names": "kpitools.io._presets",
+    "Client": "kpitools.io.client",
+    "check_client": "kpitools.io.client",
+    "load_client": "kpitools.io.client",
+    **{name: "kpitools.io.loaders" for name in (
+        "load_churn_events", "load_contracts", "load_customers", "load_deals", "load_feedback",
+        "load_goals", "load_marketing_spend", "load_orders", "load_quotas", "load_social",
+        "load_table", "load_web_traffic")},
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'kpitools.io' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Client",
