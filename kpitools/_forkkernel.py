@@ -111,6 +111,9 @@ PROVISIONER_NAME = "kpitools-fork"
 CONNECT_TIMEOUT_S = 120.0
 #: How often the server and each kernel look whether the process they serve is still there.
 WATCH_S = 1.0
+#: How long the server waits for kernel requests before doing idle work (imports, loading);
+#: a kernel start asks every 0.05 s while the socket is not there yet.
+IDLE_S = 0.1
 #: Clients a report batch's server loads ahead while no kernel is asked for (more would only
 #: push earlier ones out of load_client's small cache); the others are loaded when asked for.
 IDLE_LOADS = 3
@@ -186,7 +189,8 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
             watched: list[Any] = [listener]
             if loader is not None and loader.waiting:
                 watched.append(loader)
-            wait = 0 if later or (pending and idle_loads < IDLE_LOADS) else WATCH_S
+            # idle work only once no request has come for IDLE_S: requests come first
+            wait = IDLE_S if later or (pending and idle_loads < IDLE_LOADS) else WATCH_S
             selecting[0] = True
             try:
                 ready, _, _ = select.select(watched, [], [], wait)

@@ -116,7 +116,7 @@ def test_pool_tasks_keep_a_clients_quarters_together_and_use_every_worker():
     ]
 
 
-def test_jobs_start_with_the_smallest_client_then_the_largest(tmp_path):
+def test_jobs_start_with_the_client_with_most_data(tmp_path):
     sizes = {"small": 10, "large": 1000, "middle": 100}
     for name, size in sizes.items():
         (tmp_path / name).mkdir()
@@ -124,9 +124,9 @@ def test_jobs_start_with_the_smallest_client_then_the_largest(tmp_path):
     jobs = [_Job(str(tmp_path / c), c, q, "en", "/out", "t.ipynb")
             for c in ("middle", "small", "large") for q in ("2024Q3", "2024Q4")]
     assert [(j.slug, j.quarter) for j in _ordered(jobs)] == [
-        ("small", "2024Q3"), ("small", "2024Q4"),
         ("large", "2024Q3"), ("large", "2024Q4"),
         ("middle", "2024Q3"), ("middle", "2024Q4"),
+        ("small", "2024Q3"), ("small", "2024Q4"),
     ]
 
 
@@ -145,7 +145,7 @@ def test_a_workbook_weighs_by_its_unpacked_size(tmp_path):
     (tmp_path / "tiny" / "orders.csv").write_bytes(b"z" * 10)
     jobs = [_Job(str(tmp_path / c), c, "2024Q4", "en", "/out", "t.ipynb")
             for c in ("csv", "book", "tiny")]
-    assert [j.slug for j in _ordered(jobs)] == ["tiny", "book", "csv"]
+    assert [j.slug for j in _ordered(jobs)] == ["book", "csv", "tiny"]
 
 
 def test_reports_are_still_made_when_the_fork_server_has_died(tmp_path, monkeypatch):

@@ -532,18 +532,16 @@ def _fork_server(client_dirs: list[str]) -> Any:
 
 
 def _client_order(client_dirs: list[str]) -> list[str]:
-    """Clients in the order to run their reports: first the one with the least data (its
-    kernels wait for it to load, so that wait is short), then the others with the most data
-    first, so that the longest reports do not start last and leave a worker idle at the end."""
+    """Clients in the order to run their reports: the most data first, so that the longest
+    reports do not start last and leave a worker idle at the end (the batch's fork server
+    loads the first client while it imports the kernels' libraries, so the first kernels do
+    not wait for it)."""
     size: dict[str, int] = {}
     for client_dir in client_dirs:
         with contextlib.suppress(OSError):  # a missing folder is reported by the checks
             size[client_dir] = sum(
                 _data_bytes(p) for p in Path(client_dir).rglob("*") if p.is_file())
-    if not size:
-        return list(client_dirs)
-    smallest = min(size, key=size.__getitem__)
-    return sorted(client_dirs, key=lambda c: (c != smallest, -size.get(c, 0)))
+    return sorted(client_dirs, key=lambda c: -size.get(c, 0))  # stable: ties keep their order
 
 
 def _data_bytes(path: Path) -> int:
