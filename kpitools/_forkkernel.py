@@ -288,8 +288,9 @@ class _Loader:
         """Fork the loader for ``client_dirs``; None when there is nothing to load or no fork."""
         if not client_dirs or not hasattr(os, "fork"):
             return None
-        try:
-            importlib.import_module("kpitools.io.client")
+        try:  # what loading needs, imported once here rather than in both processes
+            for name in _LOADER_IMPORTS:
+                importlib.import_module(name)
         except Exception:
             return None
         read_end, write_end = os.pipe()
@@ -349,6 +350,9 @@ class _Loader:
 
 
 _LENGTH_BYTES = 8
+#: Modules loading a client imports (reading, validating, checking goals against the catalog).
+_LOADER_IMPORTS = ("kpitools.io.client", "kpitools.io.loaders", "kpitools.schemas._validate",
+                   "pandera.pandas", "kpitools.goals", "python_calamine")
 
 
 def _send_clients(client_dirs: Sequence[str], fd: int) -> int:
