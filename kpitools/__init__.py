@@ -16,6 +16,7 @@ from kpitools._errors import (
     Problem,
     UnknownKPIError,
 )
+from kpitools._lazy import lazy_attributes
 
 # Everything below is imported on first use (PEP 562): `import kpitools` stays fast, which matters
 # for short scripts and for process pools that import it once per worker. Periods too: the report
@@ -52,18 +53,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'kpitools' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), _LAZY)
 
 
 __all__ = [

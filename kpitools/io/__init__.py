@@ -7,7 +7,7 @@ pandas and the loaders with it.
 
 from __future__ import annotations
 
-import importlib
+from kpitools._lazy import lazy_attributes
 
 _LAZY = {
     "preset_names": "kpitools.io._presets",
@@ -21,16 +21,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'kpitools.io' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), _LAZY)
 
 
 __all__ = [
