@@ -279,3 +279,15 @@ def test_pdf_is_printed_with_headless_chromium(tmp_path):
     pdf = export_pdf(html, tmp_path / "out" / "r.pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
     assert sorted(p.name for p in pdf.parent.iterdir()) == ["r.pdf"]
+
+
+def test_report_kernels_keep_no_input_history(tmp_path, monkeypatch):
+    # IPython would write every executed cell (client folder paths included) into its
+    # history database under IPYTHONDIR; a report's kernel must not: the notebook is the record.
+    ipython_dir = tmp_path / "ipython"
+    monkeypatch.setenv("IPYTHONDIR", str(ipython_dir))
+    client = _make_client(tmp_path / "clients" / "acme")
+    (result,) = run_reports([client], ["2024Q4"], out=tmp_path / "out", progress=False)
+    assert result.status == "ok", result.error
+    assert ipython_dir.is_dir()  # the kernel did use this IPython folder...
+    assert not list(ipython_dir.rglob("history.sqlite"))  # ...but wrote no history there

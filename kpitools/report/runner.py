@@ -100,7 +100,10 @@ KERNEL_START_TIMEOUT_SECONDS = 120
 # ipykernel >= 7 warns on stderr about unencrypted local TCP at every start (and logs an
 # ERROR for the interrupt nbclient sends while shutting a finished kernel down); the kernel and
 # client share this machine, so the warning is noise in a batch of dozens of runs.
-_KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL",)
+# A report kernel keeps no input history (IPython would write every cell, client paths
+# included, into ~/.ipython; the executed notebook is the record) and needs no completer.
+_KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False",
+                     "--IPCompleter.use_jedi=False")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _RUNNER_PARAMS = ("client_dir", "quarter", "lang", "output_dir")
 
