@@ -217,9 +217,10 @@ def test_forking_is_on_for_linux_and_can_be_switched(monkeypatch):
 
 
 @pytest.mark.parametrize("listen_early", [True, False])
-def test_clients_loaded_by_the_loader_child_reach_the_kernels(tmp_path, listen_early):
-    # The server hands its first clients to a child that loads them while the server imports;
-    # a kernel forked afterwards must find them in load_client's cache, equal to a fresh load.
+def test_clients_loaded_ahead_reach_the_kernels(tmp_path, listen_early):
+    # A report batch's server (listen_early) hands its first clients to a child that loads
+    # them while the server imports; the workshop's loads them itself. Either way a kernel
+    # forked afterwards must find them in load_client's cache, equal to a fresh load.
     # A client that cannot be loaded (client.yml names a file that is not there) arrives as
     # nothing, and its kernel still starts (it will load the client and report the problem).
     import shutil
