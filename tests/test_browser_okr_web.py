@@ -21,8 +21,7 @@ import pytest
 from tests.test_browser_workshop import (  # noqa: F401  (browser, offline: fixtures)
     UPDATE_MS,
     _nbsp,
-    _open,
-    _panel,
+    _open_panel,
     browser,
     offline,
     serve,
@@ -68,9 +67,7 @@ def _type(box, value: str) -> None:
 def test_key_result_scores_follow_the_typed_values(app, offline, lang):
     words = WORDS[lang]
     page = offline.page()
-    _open(page, app.url_for("03_kpi_vs_okr.ipynb", lang))
-    panel = _panel(page, words["kr"])
-    panel.scroll_into_view_if_needed()
+    panel = _open_panel(page, app.url_for("03_kpi_vs_okr.ipynb", lang), words["kr"])
     boxes = panel.locator("input[type=text]")
     # pandablog's 2024Q4 goals, as client.yml sets them (start → target):
     #   objective 1: ad revenue 42,938 → 51,500; affiliate revenue 36,930 → 42,500
@@ -111,9 +108,7 @@ def test_trend_chart_is_the_chosen_kpi_by_month_or_quarter(app, offline, client_
 
     words = WORDS[lang]
     page = offline.page()
-    _open(page, app.url_for("05_website_kpis.ipynb", lang))
-    panel = _panel(page, words["trend"])
-    panel.scroll_into_view_if_needed()
+    panel = _open_panel(page, app.url_for("05_website_kpis.ipynb", lang), words["trend"])
     image = panel.locator("img")
     expect(image).to_be_visible(timeout=UPDATE_MS)
     first = image.get_attribute("src")
@@ -146,9 +141,7 @@ def test_target_what_if_shows_the_attainment_of_the_typed_target(app, offline, c
 
     words = WORDS[lang]
     page = offline.page()
-    _open(page, app.url_for("05_website_kpis.ipynb", lang))
-    panel = _panel(page, words["target"])
-    panel.scroll_into_view_if_needed()
+    panel = _open_panel(page, app.url_for("05_website_kpis.ipynb", lang), words["target"])
     panel.get_by_label(words["goal"], exact=True).select_option(
         label=_nbsp(f"g2 · {kpi_label('affiliate_revenue', lang)}"))
     target = panel.locator("input[type=text]")

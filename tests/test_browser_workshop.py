@@ -140,6 +140,14 @@ def _panel(page, title: str):
     return page.locator(".widget-vbox").filter(has=page.locator("h4", has_text=title)).last
 
 
+def _open_panel(page, url: str, title: str):
+    """Open a notebook page (checked as :func:`_open` does) and scroll to its panel ``title``."""
+    _open(page, url)
+    panel = _panel(page, title)
+    panel.scroll_into_view_if_needed()
+    return panel
+
+
 def _kernels(app: WorkshopServer) -> int:
     return len(app.kernels())
 
@@ -167,9 +175,7 @@ def test_goal_builder_round_trip_saves_two_goals_and_shows_them_after_reload(
     from kpitools.goals import read_goals
 
     page = offline.page()
-    _open(page, app.url_for("01_smart_goals.ipynb", "zh-TW"))
-    panel = _panel(page, "目標產生器")
-    panel.scroll_into_view_if_needed()
+    panel = _open_panel(page, app.url_for("01_smart_goals.ipynb", "zh-TW"), "目標產生器")
     kpi, period = panel.get_by_label("指標", exact=True), panel.get_by_label("期限", exact=True)
     target = panel.get_by_label("目標值", exact=True)
     # The issue's steps: 贏單率, 25 (%), deadline 2025年第2季 → target and baseline stay.
@@ -287,10 +293,8 @@ def test_sales_widgets_follow_their_inputs(app, offline, client_dir, lang):
 
     words = SALES[lang]
     page = offline.page()
-    _open(page, app.url_for("04_sales_kpis.ipynb", lang))
     # Funnel: another channel draws another chart.
-    funnel = _panel(page, words["funnel"])
-    funnel.scroll_into_view_if_needed()
+    funnel = _open_panel(page, app.url_for("04_sales_kpis.ipynb", lang), words["funnel"])
     image = funnel.locator("img")
     expect(image).to_be_visible(timeout=UPDATE_MS)
     before = image.get_attribute("src")
