@@ -161,8 +161,6 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
     _warm_fonts()
     _warm_caches()
     if not listen_early:
-        if loader is not None:
-            loader.wait_for(None)
         _load_clients(pending)
         pending = []
     _freeze()
@@ -338,10 +336,9 @@ class _Loader:
                 self.waiting.remove(client_dir)
         return arrived
 
-    def wait_for(self, client_dir: str | None) -> None:
-        """Block until ``client_dir`` (every client, for None) has arrived or the loader ended."""
-        while self.fd is not None and self.waiting and (
-                client_dir is None or client_dir in self.waiting):
+    def wait_for(self, client_dir: str) -> None:
+        """Block until ``client_dir`` has arrived or the loader has ended."""
+        while self.fd is not None and client_dir in self.waiting:
             self.receive()
 
     def close(self) -> None:

@@ -626,12 +626,12 @@ def _prepare_in_background() -> None:
 
 
 def _import_runner_libraries() -> None:
-    with contextlib.suppress(Exception):  # the report run imports them again and fails there
+    # papermill is imported already (it checked the template's parameters); nbconvert is next
+    with contextlib.suppress(Exception):  # the report run imports it again and fails there
         from kpitools.report._imports import lean_jsonschema
 
         lean_jsonschema()
         import nbconvert.exporters.html  # noqa: F401
-        import papermill  # noqa: F401
 
 
 def _run_job(job: _Job) -> RunResult:
