@@ -118,15 +118,19 @@ def test_a_chosen_sheet_is_the_same_sheet(sheet, monkeypatch, tmp_path):
     np.testing.assert_array_equal(fast.rows, slow.rows)
 
 
-def test_error_cells_and_1904_dates_are_left_to_openpyxl(tmp_path):
+def test_error_cells_and_1904_dates_are_left_to_openpyxl(tmp_path, monkeypatch):
     # calamine reads #N/A as an empty cell, which would hide it; openpyxl keeps its text for
     # the parsers to report. Workbooks on the 1904 date system are left to openpyxl too.
+    def calamine_must_not_read(*args):
+        raise AssertionError("calamine was asked to read this workbook")
+
+    monkeypatch.setattr(_read, "_calamine_records", calamine_must_not_read)
     book = openpyxl.Workbook()
     book.active.append(["deal_id", "amount"])
     book.active.append(["D1", "#N/A"])
     book.active["B2"].data_type = "e"
     with_error = _save(book)
-    assert _read._calamine_records(with_error, None, KNOWN) is None
+    assert _read._xml_facts(with_error).error_cells
     assert read_raw(_file(with_error, tmp_path)).frame["amount"].tolist() == ["#N/A"]
 
     book = openpyxl.Workbook()
@@ -134,7 +138,7 @@ def test_error_cells_and_1904_dates_are_left_to_openpyxl(tmp_path):
     book.active.append(["deal_id", "created_date"])
     book.active.append(["D1", dt.datetime(2024, 1, 5)])
     mac = _save(book)
-    assert _read._calamine_records(mac, None, KNOWN) is None
+    assert _read._xml_facts(mac).date1904
     dates = read_raw(_file(mac, tmp_path)).frame["created_date"]
     assert dates.tolist() == [dt.datetime(2024, 1, 5)]
 

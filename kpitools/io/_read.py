@@ -21,7 +21,7 @@ import os
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -320,56 +320,76 @@ def _excel_records(
     calamine (Rust) reads a workbook 10-15x faster than openpyxl; it is used when it gives the
     very cells openpyxl would (see :func:`_calamine_records`), openpyxl otherwise.
     """
-    fast = _calamine_records(data, sheet, known_headers)
+    facts = _xml_facts(data)
+    # calamine reads error cells (#N/A) as empty, where openpyxl keeps their text for the
+    # parsers to report; and the 1904 date system is left to openpyxl too
+    fast = None if facts.error_cells or facts.date1904 else _calamine_records(
+        data, sheet, known_headers)
     if fast is not None:
         records, name = fast
     else:
         records, name = _openpyxl_records(data, sheet, known_headers)
-    if _has_unsaved_formulas(data):
+    if facts.unsaved_formulas:
         _mark_unsaved_formulas(data, name, records)
     return records
 
 
-#: A cell holding an Excel error (#N/A, #DIV/0!...) in sheet XML; calamine reads those as
-#: empty, openpyxl as the error's text, which the parsers then report.
+#: A cell holding an Excel error (#N/A, #DIV/0!...) in sheet XML.
 _ERROR_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*\bt=\"e\"")
 _DATE_1904 = re.compile(rb"date1904=\"(?:1|true)\"")
 _EXACT_INT = 2**53
+
+
+@dataclass(frozen=True)
+class _XmlFacts:
+    """What one look at a workbook's XML tells before reading its cells."""
+
+    unsaved_formulas: bool = False  # a formula cell without a saved value
+    error_cells: bool = False
+    date1904: bool = False
+
+
+def _xml_facts(data: bytes) -> _XmlFacts:
+    """:class:`_XmlFacts` of a workbook, each sheet's XML read once (nothing for a bad zip:
+    the reader then says what is wrong)."""
+    unsaved = errors = date1904 = False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if info.filename == "xl/workbook.xml":
+                    date1904 = bool(_DATE_1904.search(archive.read(info)))
+                elif info.filename.startswith("xl/worksheets/") and info.filename.endswith(
+                        ".xml"):
+                    xml = archive.read(info)
+                    unsaved = unsaved or bool(_UNSAVED_FORMULA.search(xml))
+                    errors = errors or bool(_ERROR_CELL.search(xml))
+    except (zipfile.BadZipFile, KeyError, OSError):
+        pass
+    return _XmlFacts(unsaved, errors, date1904)
 
 
 def _calamine_records(
     data: bytes, sheet: str | int | None, known_headers: Collection[str]
 ) -> tuple[list[tuple[int, list[object]]], str] | None:
     """``(records, sheet name)`` as :func:`_openpyxl_records` gives them, read by calamine;
-    None when calamine is not installed or the workbook holds something it reads otherwise
-    (error cells, the 1904 date system), or anything goes wrong: openpyxl then reads it and
-    words the errors."""
+    None when calamine is not installed, the sheet asked for is not there, or anything goes
+    wrong: openpyxl then reads the workbook and words the errors. (The caller leaves workbooks
+    with error cells or 1904 dates to openpyxl.)"""
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:
         return None
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for info in archive.infolist():
-                if info.filename == "xl/workbook.xml" and _DATE_1904.search(
-                        archive.read(info)):
-                    return None
-                if (info.filename.startswith("xl/worksheets/")
-                        and info.filename.endswith(".xml")
-                        and _ERROR_CELL.search(archive.read(info))):
-                    return None
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         try:
             names = list(book.sheet_names)
-            if sheet is None:  # as _best_sheet: the first sheet with the most header hits
-                scores = [0]
-                if len(names) > 1 and known_headers:
-                    scores = [max((_header_hits([_as_openpyxl(v) for v in cells],
-                                                known_headers)
-                                   for cells in book.get_sheet_by_name(n).to_python(
-                                       skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)),
-                                  default=0) for n in names]
-                name = names[scores.index(max(scores))]
+
+            def head_rows(name: str) -> Iterable[list[object]]:
+                return ([_as_openpyxl(v) for v in cells] for cells in book.get_sheet_by_name(
+                    name).to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS))
+
+            if sheet is None:
+                name = _best_sheet(names, known_headers, head_rows)
             elif isinstance(sheet, int) and not isinstance(sheet, bool) and 0 <= sheet < len(
                     names):
                 name = names[sheet]
@@ -416,7 +436,8 @@ def _openpyxl_records(
     try:
         names = book.sheetnames
         if sheet is None:
-            name = _best_sheet(book, names, known_headers)
+            name = _best_sheet(names, known_headers, lambda n: (
+                cells for _, cells in _sheet_records(book[n], max_row=HEADER_SEARCH_ROWS)))
         elif isinstance(sheet, int) and not isinstance(sheet, bool):
             if not 0 <= sheet < len(names):
                 raise _fail(
@@ -450,19 +471,6 @@ class _UnsavedFormula:
 
     def __str__(self) -> str:
         return self.formula
-
-
-def _has_unsaved_formulas(data: bytes) -> bool:
-    """Quick look at the sheets' XML: is there a formula cell without a saved value?"""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return any(
-                _UNSAVED_FORMULA.search(archive.read(info))
-                for info in archive.infolist()
-                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
-            )
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return False
 
 
 def _mark_unsaved_formulas(data: bytes, sheet: str, records: list) -> None:
@@ -524,14 +532,16 @@ def _sheet_value_count(worksheet) -> float:
     return count
 
 
-def _best_sheet(book, names: list[str], known_headers: Collection[str]) -> str:
+def _best_sheet(names: list[str], known_headers: Collection[str],
+                head_rows: Callable[[str], Iterable[list[object]]]) -> str:
+    """The first sheet whose header matches best; ``head_rows(name)`` gives a sheet's first
+    :data:`HEADER_SEARCH_ROWS` rows (only where a header can be: reading a whole sheet to pick
+    it is slow)."""
     if len(names) == 1 or not known_headers:
         return names[0]
     best, best_hits = names[0], 0
     for name in names:
-        # Only the rows where a header can be: parsing a whole sheet to pick it is slow.
-        records = _sheet_records(book[name], max_row=HEADER_SEARCH_ROWS)
-        hits = max((_header_hits(cells, known_headers) for _, cells in records), default=0)
+        hits = max((_header_hits(cells, known_headers) for cells in head_rows(name)), default=0)
         if hits > best_hits:
             best, best_hits = name, hits
     return best
