@@ -102,3 +102,27 @@ def test_missing_template_and_template_without_parameters(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), bare)
     with pytest.raises(KpitoolsError, match="has no cell tagged 'parameters'"):
         template_parameters(bare)
+
+
+def test_reading_parameters_imports_no_pyarrow_nor_format_checkers_and_hides_nothing_after():
+    # The runner checks parameters first; papermill's HDFS support (pyarrow + NumPy) and
+    # jsonschema's optional format checkers cost it about 0.4 s of CPU and serve no report.
+    # In a fresh interpreter: after the check, neither is imported, yet both still import.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from kpitools.report.params import template_parameters\n"
+        "from kpitools.report.runner import default_template\n"
+        "assert 'client_dir' in template_parameters(default_template())\n"
+        "loaded = sorted(m for m in ('pyarrow', 'numpy', 'rfc3986_validator', 'isoduration',\n"
+        "                            'rfc3339_validator') if m in sys.modules)\n"
+        "print('loaded', loaded)\n"
+        "import pyarrow.fs, rfc3339_validator\n"
+        "print('importable')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["loaded []", "importable"]

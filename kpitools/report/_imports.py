@@ -1,26 +1,54 @@
 """Keep the Jupyter libraries' imports cheap in the report runner.
 
-nbformat (under papermill and nbconvert) imports jsonschema, and jsonschema's format checkers
-import ``rfc3987_syntax`` when it is installed (it comes with ``jsonschema[format-nongpl]``, which
-Voilà's server stack asks for). That module builds about forty parser grammars when imported:
-2–3 s of CPU in every process that runs or exports a report, for IRI format checks the notebook
-schema never uses. :func:`lean_jsonschema` imports jsonschema with that one module hidden, then
-un-hides it, so anything that imports ``rfc3987_syntax`` itself still gets it.
+Two libraries under the runner import, when installed, modules that a report never uses:
+
+* nbformat (under papermill and nbconvert) imports jsonschema, whose format checkers import
+  the optional ``jsonschema[format]`` validators present (Voilà's server stack installs them).
+  ``rfc3987_syntax`` alone builds about forty parser grammars on import (2–3 s of CPU); the
+  others (URI, duration, colour, pointer, timestamp checkers) take about 0.1 s together.
+  nbformat validates notebooks without a format checker, so none of them is ever called.
+* papermill imports ``pyarrow.fs`` for its ``hdfs://`` paths, which pulls in pyarrow and NumPy
+  (0.25–0.5 s). The runner reads and writes local files only.
+
+:func:`lean_jsonschema` and :func:`lean_papermill` import those libraries with the optional
+modules hidden, then un-hide them, so anything that imports them itself later still gets them.
+The one lasting effect: papermill, in this process, answers an ``hdfs://`` path as it does
+without pyarrow installed (an error naming the missing dependency).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 
-_SLOW_OPTIONAL = "rfc3987_syntax"
+#: jsonschema's optional format-checker modules (its ``_format`` module imports each if present).
+_JSONSCHEMA_OPTIONAL = ("rfc3987_syntax", "rfc3986_validator", "rfc3339_validator", "isoduration",
+                        "webcolors", "jsonpointer", "uri_template")
+#: papermill's optional HDFS support.
+_PAPERMILL_OPTIONAL = ("pyarrow.fs",)
+
+
+def _import_hiding(module: str, hidden: Iterable[str]) -> None:
+    """Import ``module`` while the ``hidden`` modules (not yet imported) fail to import."""
+    if module in sys.modules:
+        return
+    hide = [name for name in hidden if name not in sys.modules]
+    for name in hide:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes its import fail
+    try:
+        __import__(module)
+    finally:
+        for name in hide:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
 
 
 def lean_jsonschema() -> None:
-    """Import jsonschema without its slow optional IRI checker (no-op when already imported)."""
-    if "jsonschema" in sys.modules or _SLOW_OPTIONAL in sys.modules:
-        return
-    sys.modules[_SLOW_OPTIONAL] = None  # type: ignore[assignment]  # makes its import fail
-    try:
-        import jsonschema  # noqa: F401  (imports jsonschema._format, which skips the checker)
-    finally:
-        del sys.modules[_SLOW_OPTIONAL]
+    """Import jsonschema without its optional format checkers (no-op when already imported)."""
+    _import_hiding("jsonschema", _JSONSCHEMA_OPTIONAL)
+
+
+def lean_papermill() -> None:
+    """Import papermill (and jsonschema, lean) without its HDFS support."""
+    lean_jsonschema()
+    _import_hiding("papermill", _PAPERMILL_OPTIONAL)

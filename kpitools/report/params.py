@@ -47,9 +47,9 @@ def template_parameters(template: str | os.PathLike[str]) -> dict[str, TemplateP
 
     Raises :class:`KpitoolsError` when the file is missing or has no tagged parameters cell.
     """
-    from kpitools.report._imports import lean_jsonschema
+    from kpitools.report._imports import lean_papermill
 
-    lean_jsonschema()
+    lean_papermill()
     import papermill
 
     path = Path(template)

@@ -647,9 +647,9 @@ def _run_job(job: _Job) -> RunResult:
         preparing = _PREPARING.get("thread")
         if preparing is not None:  # no two threads importing the same modules at once
             preparing.join()
-        from kpitools.report._imports import lean_jsonschema
+        from kpitools.report._imports import lean_papermill
 
-        lean_jsonschema()
+        lean_papermill()
         import papermill
 
         km = (_fresh_kernel(job, staging) if job.kernels
