@@ -136,7 +136,7 @@ def fork_kernels_enabled() -> bool:
 # ------------------------------------------------------------------------------ the server
 def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PRELOAD,
           warm_clients: Sequence[str] = (), listen_early: bool = False,
-          later: Sequence[str] = ()) -> None:
+          later: Sequence[str] = (), left_out: Sequence[str] = ()) -> None:
     """Import ``preload``, load ``warm_clients``, and fork a kernel for each request.
 
     Runs until SIGTERM/SIGINT or until ``parent_pid`` is gone. The socket appears once the
@@ -144,8 +144,12 @@ def serve(socket_path: str, parent_pid: int, preload: Sequence[str] = DEFAULT_PR
     simply waits for it. With ``listen_early`` (a report batch) the clients are loaded one by
     one between requests: the first kernels load their client themselves, in parallel with
     the server, and later ones find it loaded. Modules in ``later`` (needed by some kernels
-    only) are imported once the socket is there, between requests.
+    only) are imported once the socket is there, between requests. Modules in ``left_out``
+    cannot be imported by the server nor its kernels (a report's kernel leaves out the
+    debugger and pandera's test-data generator: see :mod:`kpitools.report._kernel`).
     """
+    for name in left_out:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # makes its import fail
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
     pending = list(warm_clients)
     # A report batch (listen_early) has its first clients loaded by a child while this process
@@ -717,14 +721,17 @@ class ForkServer:
     listen_early : take kernel requests once the modules are imported, loading the clients
         between requests (or first when a kernel asks for one); a report batch does.
     later : modules some kernels need, imported once requests are taken.
+    left_out : modules neither the server nor its kernels can import.
     """
 
     def __init__(self, preload: Sequence[str] = DEFAULT_PRELOAD,
                  warm_clients: Sequence[str | os.PathLike[str]] = (),
                  env: dict[str, str] | None = None, stderr: Any = None,
-                 listen_early: bool = False, later: Sequence[str] = ()) -> None:
+                 listen_early: bool = False, later: Sequence[str] = (),
+                 left_out: Sequence[str] = ()) -> None:
         self.listen_early = listen_early
         self.later = list(later)
+        self.left_out = list(left_out)
         self.preload = list(preload)
         self.warm_clients = [os.path.abspath(c) for c in warm_clients]
         self.env = env
@@ -754,6 +761,8 @@ class ForkServer:
             command.append("--listen-early")
         for name in self.later:
             command += ["--later", name]
+        for name in self.left_out:
+            command += ["--leave-out", name]
         env = dict(self.env if self.env is not None else os.environ)
         # the server runs this file as a script: the folder holding kpitools must be importable
         package_root = os.fspath(source.parents[1])
@@ -822,9 +831,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--warm", action="append", default=[])
     parser.add_argument("--listen-early", action="store_true")
     parser.add_argument("--later", action="append", default=[])
+    parser.add_argument("--leave-out", action="append", default=[])
     args = parser.parse_args(argv)
     serve(args.socket, args.parent, DEFAULT_PRELOAD if args.preload is None else args.preload,
-          args.warm, args.listen_early, args.later)
+          args.warm, args.listen_early, args.later, args.leave_out)
 
 
 if __name__ == "__main__":

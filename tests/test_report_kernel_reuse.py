@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import nbformat
+import pytest
 
 from kpitools.report import runner
 from kpitools.report.runner import _Job, _ordered, _tasks, run_reports
@@ -171,3 +172,46 @@ def test_reports_are_still_made_when_the_fork_server_has_died(tmp_path, monkeypa
     assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
     parents = {(tmp_path / f"ppid-{q}.txt").read_text() for q in ("2024Q3", "2024Q4")}
     assert parents == {str(os.getpid())}  # kernels started by this process, not forked
+
+
+@pytest.mark.parametrize("fork", ["1", "0"])
+def test_report_kernels_leave_out_the_debugger_and_hypothesis(tmp_path, monkeypatch, fork):
+    # Both are installed here (hypothesis for the tests), and each costs every report's
+    # kernel 0.1-0.15 s of CPU to import: the kernels started for reports (forked, or plain
+    # for a single report) cannot import them, while pandera still validates.
+    monkeypatch.setenv("KPITOOLS_FORK_KERNELS", fork)
+    client = tmp_path / "acme"
+    client.mkdir()
+    (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
+    body = (
+        "import importlib, sys\n"
+        "from ipykernel.debugger import _is_debugpy_available\n"
+        "import pandera.pandas as pa, pandas as pd\n"
+        "pa.DataFrameSchema({'x': pa.Column(int)}).validate(pd.DataFrame({'x': [1]}))\n"
+        "seen = []\n"
+        "for name in ('debugpy', 'hypothesis'):\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "        seen.append(name + ' imported')\n"
+        "    except ImportError:\n"
+        "        seen.append(name + ' left out')\n"
+        "seen.append(f'debugger {_is_debugpy_available}')\n"
+        "open(f'{client_dir}/../seen-{quarter}.txt', 'w').write(', '.join(seen))"
+    )
+    template = _template(tmp_path / "t.ipynb", body)
+    quarters = ["2024Q3", "2024Q4"] if fork == "1" else ["2024Q4"]  # a batch; a single report
+    results = run_reports([client], quarters, out=tmp_path / "out", workers=1,
+                          template=template, progress=False)
+    assert [r.status for r in results] == ["ok"] * len(quarters), [r.error for r in results]
+    for q in quarters:
+        assert (tmp_path / f"seen-{q}.txt").read_text() == (
+            "debugpy left out, hypothesis left out, debugger False")
+
+
+def test_only_the_usual_ipykernel_command_is_replaced():
+    from kpitools.report._kernel import kernel_argv
+
+    assert kernel_argv(["/py", "-m", "ipykernel_launcher", "-f", "{connection_file}"]) == [
+        "/py", "-m", "kpitools.report._kernel", "-f", "{connection_file}"]
+    other = ["/opt/conda/bin/python", "-m", "my_kernel", "-f", "{connection_file}"]
+    assert kernel_argv(other) == other

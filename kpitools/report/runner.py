@@ -530,8 +530,10 @@ def _fork_server(client_dirs: list[str]) -> Any:
         return None
     # the server loads its clients in the order the jobs will ask for them
     warm = _client_order(list(dict.fromkeys(client_dirs)))
+    from kpitools.report._kernel import LEFT_OUT
+
     return ForkServer(preload=REPORT_PRELOAD, later=REPORT_LATER, warm_clients=warm,
-                      listen_early=True).start()
+                      listen_early=True, left_out=LEFT_OUT).start()
 
 
 def _client_order(client_dirs: list[str]) -> list[str]:
@@ -705,8 +707,6 @@ def _fresh_kernel(job: _Job, cwd: Path) -> Any:
     Should the server have died (killed for memory, say), the kernel is started the usual way
     instead: slower, but the report is still made.
     """
-    from jupyter_client.manager import KernelManager
-
     from kpitools._forkkernel import fork_kernel_manager
 
     assert job.kernels is not None
@@ -715,7 +715,7 @@ def _fresh_kernel(job: _Job, cwd: Path) -> Any:
     try:
         km.start_kernel(extra_arguments=list(_KERNEL_ARGUMENTS), cwd=os.fspath(cwd))
     except RuntimeError:  # the server is gone or does not answer
-        km = KernelManager(kernel_name="python3")
+        km = _report_kernel_manager()
         km.start_kernel(extra_arguments=list(_KERNEL_ARGUMENTS), cwd=os.fspath(cwd))
     return km
 
@@ -741,16 +741,32 @@ def _kernel(staging_root: Path) -> Any:
             return km
         except Exception:  # any trouble with the old kernel: start afresh
             _stop_kernel()
-    from jupyter_client.manager import KernelManager
-
     staging_root.mkdir(parents=True, exist_ok=True)
     cwd = Path(tempfile.mkdtemp(prefix="kernel-", dir=staging_root))
-    km = KernelManager(kernel_name="python3")
+    km = _report_kernel_manager()
     km.start_kernel(extra_arguments=list(_KERNEL_ARGUMENTS), cwd=os.fspath(cwd))
     if not _KERNEL.get("atexit"):
         atexit.register(_stop_kernel)
     _KERNEL.update(km=km, cwd=cwd, atexit=True)
     return km
+
+
+def _report_kernel_manager() -> Any:
+    """A KernelManager for the "python3" kernel, started as :mod:`kpitools.report._kernel`
+    (ipykernel without the debugger and pandera's test-data generator) when its kernel spec
+    is the usual ``python -m ipykernel_launcher``; any other spec is started as it is."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    from kpitools.report._kernel import kernel_argv
+
+    class ReportKernelSpecs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name: str) -> Any:
+            spec = super().get_kernel_spec(kernel_name)
+            spec.argv = kernel_argv(spec.argv)
+            return spec
+
+    return KernelManager(kernel_name="python3", kernel_spec_manager=ReportKernelSpecs())
 
 
 def _reset_namespace(km: Any) -> None:
