@@ -201,8 +201,22 @@ def flow_total(t: ir.Table, column: str, period: Period | None, total: ir.Scalar
 
 
 def to_pandas(expr: ir.Table | ir.Column) -> pd.DataFrame | pd.Series:
-    """Execute an expression on its backend and return pandas."""
-    return expr.to_pandas()
+    """Execute an expression on its backend and return pandas.
+
+    Inside a quarterly report (see :func:`scalar`) the result of a query that reads only frozen
+    memtables is kept, and the same query later gets a copy: the report in the other language
+    (report.xlsx holds both) and the findings that share a section's tables then run nothing.
+    """
+    found = frozen_memo(expr)
+    if found is None:
+        return expr.to_pandas()
+    memo, key = found
+    key = ("frame", key)
+    if key in memo:
+        return memo[key].copy()
+    out = expr.to_pandas()
+    memo[key] = out.copy()
+    return out
 
 
 #: While set (by ``kpitools.catalog._memoized``, i.e. inside a quarterly report), scalar results

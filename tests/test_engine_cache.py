@@ -131,3 +131,35 @@ def test_report_memo_keeps_a_series_and_sees_a_changed_table():
         orders["amount"] = orders["amount"] * 2
         doubled = kpi_series("revenue", client, "Q", "2024Q1", "2024Q4")
     assert doubled.iloc[-1] > first.iloc[-1]
+
+
+def test_report_memo_keeps_table_results_and_hands_out_copies(orders, monkeypatch):
+    import ibis.backends.duckdb as duckdb_backend
+
+    from kpitools._engine import to_pandas
+    from kpitools.catalog import _memoized
+
+    runs = []
+    original = duckdb_backend.Backend.execute
+    monkeypatch.setattr(duckdb_backend.Backend, "execute",
+                        lambda self, expr, *a, **k: runs.append(1) or original(
+                            self, expr, *a, **k))
+
+    def by_month(frame):
+        t = table(frame, "orders", ["order_date", "amount"])
+        return to_pandas(t.group_by(month=t.order_date.month()).aggregate(total=t.amount.sum())
+                         .order_by("month"))
+
+    with _memoized({}):
+        first = by_month(orders)
+        first.loc[0, "total"] = -1.0  # a caller's edit does not reach the memo
+        again = by_month(orders)
+        assert len(runs) == 1
+        # one order per month: January 1, February 10, March 100
+        assert again["total"].tolist() == [1.0, 10.0, 100.0]
+        orders.loc[0, "amount"] = 5.0  # a changed frame is a new memtable: computed again
+        assert by_month(orders)["total"].tolist() == [5.0, 10.0, 100.0]
+        assert len(runs) == 2
+    by_month(orders)  # outside a report nothing is kept
+    by_month(orders)
+    assert len(runs) == 4

@@ -129,3 +129,22 @@ def test_sections_are_built_once_per_report(cloudledger, monkeypatch):
     other = QuarterReport(cloudledger, "2024Q4", lang="en")
     assert other.summary() is not shown[0]
     assert other.summary().paragraphs == shown[0].paragraphs
+
+
+def test_the_workbook_runs_no_query_once_the_sections_are_built(cloudledger, monkeypatch,
+                                                                tmp_path):
+    # report.xlsx holds the findings in both languages: the twin report in the other language
+    # takes every number and table from this report's queries (it used to run the findings'
+    # queries again: funnel, ACV mix, churn reasons).
+    import ibis.backends.duckdb as duckdb_backend
+
+    report = QuarterReport(cloudledger, "2024Q4", lang="en")
+    for section in ("summary", "scorecard", "trends", "value", "sales", "retention"):
+        getattr(report, section)()
+    queries = []
+    original = duckdb_backend.Backend.execute
+    monkeypatch.setattr(duckdb_backend.Backend, "execute",
+                        lambda self, expr, *a, **k: queries.append(expr) or original(
+                            self, expr, *a, **k))
+    assert report.write_workbook(tmp_path / "report.xlsx").exists()
+    assert queries == []

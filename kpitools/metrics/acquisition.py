@@ -14,7 +14,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from kpitools._engine import TableLike, in_period, scalar, table
+from kpitools._engine import TableLike, in_period, scalar, table, to_pandas
 from kpitools._errors import KpitoolsError
 from kpitools.metrics._contracts import (
     check_choice,
@@ -161,8 +161,8 @@ def cac(
     if mode == "paid":
         s = s.filter(s.is_paid)
     if by_channel:
-        spent = s.group_by("channel_key").aggregate(spend=s.spend.sum()).to_pandas()
-        won = new.group_by("channel").aggregate(n=new.count()).to_pandas()
+        spent = to_pandas(s.group_by("channel_key").aggregate(spend=s.spend.sum()))
+        won = to_pandas(new.group_by("channel").aggregate(n=new.count()))
         won = won.set_index("channel")["n"]
         spent = spent.set_index("channel_key")["spend"].sort_index()
         out = spent / won.reindex(spent.index).where(lambda n: n > 0)

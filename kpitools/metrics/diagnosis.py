@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from kpitools._engine import TableLike
+from kpitools._engine import TableLike, to_pandas
 from kpitools._errors import KpitoolsError
 from kpitools.metrics._contracts import check_choice, texts
 from kpitools.metrics.revenue import acv_rows
@@ -66,7 +66,7 @@ class AcvChange:
 
 def _segment_stats(contracts, period: Period, by: str, include_one_time: bool) -> pd.DataFrame:
     t = acv_rows(contracts, period, include_one_time=include_one_time, by=by)
-    g = t.group_by(by).aggregate(n=t.count(), acv=t.acv.mean()).to_pandas()
+    g = to_pandas(t.group_by(by).aggregate(n=t.count(), acv=t.acv.mean()))
     if g.empty:
         raise KpitoolsError(
             f"no contract started in {period}, so its average ACV is undefined.\n"

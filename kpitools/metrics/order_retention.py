@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpitools._engine import TableLike, in_period, scalar
+from kpitools._engine import TableLike, in_period, scalar, to_pandas
 from kpitools.metrics._contracts import month_index, month_start
 from kpitools.metrics.orders import _choice, _orders
 from kpitools.periods import MONTHS_PER_QUARTER, Period, as_period, normalize_freq
@@ -115,7 +115,7 @@ def order_cohort_retention(
     pairs = visits.join(firsts, visits.customer_id == firsts.f_customer)
     pairs = pairs.mutate(age=pairs.p - pairs.cohort)
     cells = pairs.group_by(["cohort", "age"]).aggregate(customers=pairs.count())
-    cells_df = cells.to_pandas()
+    cells_df = to_pandas(cells)
     end = pd.Timestamp(as_of if as_of is not None else t.order_date.max().execute())
     empty = pd.DataFrame(
         columns=pd.Index([], name="periods_since_first"),

@@ -38,7 +38,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from kpitools._engine import TableLike, flow_total, in_period, scalar, table
+from kpitools._engine import TableLike, flow_total, in_period, scalar, table, to_pandas
 from kpitools._errors import KpitoolsError, did_you_mean
 from kpitools.periods import Period, as_period
 
@@ -353,11 +353,11 @@ def new_vs_returning_revenue(
     ).filter(lambda x: x.period_orders > 0)
     is_new = per.first_order_date >= p.start.to_pydatetime() if p is not None else True
     tagged = per.mutate(segment=ibis.ifelse(is_new, "new", "returning"))
-    out = tagged.group_by("segment").aggregate(
+    out = to_pandas(tagged.group_by("segment").aggregate(
         customers=tagged.count(),
         orders=tagged.period_orders.sum(),
         revenue=tagged.period_sales.sum(),
-    ).to_pandas()
+    ))
     result = (
         out.set_index("segment")
         .reindex(["new", "returning"])
@@ -403,7 +403,7 @@ def revenue_by(
             f"\nHint: {hint}"
         )
     g = t.mutate(group=key, sales=_sales(t, basis))
-    out = g.group_by("group").aggregate(revenue=g.sales.sum(), orders=g.count()).to_pandas()
+    out = to_pandas(g.group_by("group").aggregate(revenue=g.sales.sum(), orders=g.count()))
     out["orders"] = out["orders"].astype("int64")
     if by == "month":
         out = out.sort_values("group")

@@ -21,7 +21,7 @@ import math
 import ibis
 import pandas as pd
 
-from kpitools._engine import TableLike, in_period, scalar, table
+from kpitools._engine import TableLike, in_period, scalar, table, to_pandas
 from kpitools._errors import KpitoolsError
 from kpitools.metrics._contracts import (
     check_choice,
@@ -306,8 +306,8 @@ def cohort_retention(
     ends = ends.mutate(cohort=ends.first_active // months, age=ends.month // months
                        - ends.first_active // months)
     cells = ends.group_by(["cohort", "age"]).aggregate(n=ends.count(), m=ends.mrr.sum())
-    cells = cells.to_pandas()
-    sizes = sizes.to_pandas().set_index("cohort").sort_index()
+    cells = to_pandas(cells)
+    sizes = to_pandas(sizes).set_index("cohort").sort_index()
     last_done = (latest + 1) // months - 1  # last period whose final month-end is in the data
     sizes = sizes[sizes.index <= last_done]
     value = "n" if basis == "logo" else "m"
@@ -357,7 +357,7 @@ def churn_reasons(
     aggs = {"customers": t.count()}
     if "mrr_lost" in t.columns:
         aggs["mrr_lost"] = t.mrr_lost.cast("float64").sum().fill_null(0.0)
-    g = t.group_by("reason").aggregate(**aggs).to_pandas()
+    g = to_pandas(t.group_by("reason").aggregate(**aggs))
     g = g.sort_values(["customers", "reason"], ascending=[False, True]).reset_index(drop=True)
     g["customers"] = g["customers"].astype(int)
     g.insert(2, "share", g["customers"] / g["customers"].sum() if len(g) else [])

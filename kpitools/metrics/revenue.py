@@ -13,7 +13,7 @@ import math
 import ibis
 import pandas as pd
 
-from kpitools._engine import TableLike, in_period, scalar
+from kpitools._engine import TableLike, in_period, scalar, to_pandas
 from kpitools.metrics._contracts import (
     MOVEMENTS,
     active_at,
@@ -241,9 +241,9 @@ def acv(
     t = acv_rows(contracts, period, include_one_time=include_one_time, by=by)
     if mode == "per_contract":
         cols = ["contract_id", "customer_id", "start_date", *([by] if by else []), "acv"]
-        return t.select(cols).order_by("start_date", "contract_id").to_pandas()
+        return to_pandas(t.select(cols).order_by("start_date", "contract_id"))
     if by:
-        g = t.group_by(by).aggregate(acv=t.acv.mean()).order_by(by).to_pandas()
+        g = to_pandas(t.group_by(by).aggregate(acv=t.acv.mean()).order_by(by))
         return g.set_index(by)["acv"]
     return scalar(t.acv.mean())
 

@@ -83,7 +83,7 @@ def _with_stage_index(t: ir.Table, stages: list[str]) -> ir.Table:
 
 def _raise_unknown_stages(t: ir.Table, stages: list[str]) -> None:
     bad = t.filter(t.reached == _UNKNOWN_STAGE)
-    values = bad.group_by("stage").aggregate(n=bad.count()).to_pandas()
+    values = to_pandas(bad.group_by("stage").aggregate(n=bad.count()))
     if values.empty:
         return
     listed = ", ".join(f"{s!r} ({n} deals)" for s, n in zip(values["stage"], values["n"],
@@ -153,7 +153,7 @@ def funnel(
     counts = {f"s{i}": (t.reached >= i).cast("int64").sum() for i in range(len(names))}
     # deals at an unknown stage are counted in the same query; only then are they listed
     counts["_unknown"] = (t.reached == _UNKNOWN_STAGE).cast("int64").sum()
-    wide = (t.group_by(keys).aggregate(**counts) if keys else t.aggregate(**counts)).to_pandas()
+    wide = to_pandas(t.group_by(keys).aggregate(**counts) if keys else t.aggregate(**counts))
     wide = wide.fillna(0)
     if wide["_unknown"].sum() > 0:
         _raise_unknown_stages(t, names)
@@ -399,9 +399,9 @@ def pipeline_coverage(
     open_then = (t.created_date <= day_dt) & ((t._out == "open") | (t.close_date >= day_dt))
     due = (t.close_date >= day_dt) & (t.close_date < end_dt)
     won_so_far = (t._out == "won") & (t.close_date >= start_dt) & (t.close_date < day_dt)
-    row = t.aggregate(
+    row = to_pandas(t.aggregate(
         pipeline=t._amt.sum(where=open_then & due), won=t._amt.sum(where=won_so_far)
-    ).to_pandas().iloc[0]
+    )).iloc[0]
     pipeline = 0.0 if pd.isna(row["pipeline"]) else float(row["pipeline"])
     won = 0.0 if pd.isna(row["won"]) else float(row["won"])
     remaining = quota - won
@@ -429,7 +429,7 @@ def quota_attainment(deals: TableLike, quotas: TableLike, period: str | Period) 
     t = in_period(_deals(deals, "close_date", "owner"), "close_date", p)
     won = t.filter(_norm(t.outcome) == "won")
     won = won.mutate(_amt=_amount(won), _owner=won.owner.cast("string").fill_null(_MISSING_LABEL))
-    per = won.group_by("_owner").aggregate(won_amount=won._amt.sum()).to_pandas()
+    per = to_pandas(won.group_by("_owner").aggregate(won_amount=won._amt.sum()))
     won_amount = per.set_index("_owner")["won_amount"].astype("float64")
     out = pd.DataFrame({"won_amount": won_amount, "quota": quota})
     out["won_amount"] = out["won_amount"].fillna(0.0)
@@ -454,7 +454,7 @@ def lost_reasons(deals: TableLike, period: str | Period | None = None) -> pd.Dat
     lost = lost.mutate(_reason=lost.lost_reason.cast("string").fill_null(_MISSING_LABEL),
                        _amt=amount)
     out = lost.group_by("_reason").aggregate(deals=lost.count(), amount=lost._amt.sum())
-    out = out.to_pandas().rename(columns={"_reason": "lost_reason"})
+    out = to_pandas(out).rename(columns={"_reason": "lost_reason"})
     out["deals"] = out["deals"].astype("int64")
     out["share"] = out["deals"] / out["deals"].sum() if len(out) else pd.Series(dtype=float)
     out = out.sort_values(["deals", "lost_reason"], ascending=[False, True])

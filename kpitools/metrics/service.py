@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from kpitools._engine import TableLike, in_period, scalar, table
+from kpitools._engine import TableLike, in_period, scalar, table, to_pandas
 from kpitools._errors import KpitoolsError
 from kpitools.periods import Period, as_period
 
@@ -173,7 +173,7 @@ def response_time_distribution(
     bucket = ibis.cases(*((hours < hi, i) for i, hi in enumerate(edges[1:])),
                         else_=len(edges) - 1)
     counts = t.mutate(bucket=bucket).group_by("bucket").aggregate(tickets=ibis._.count())
-    got = counts.to_pandas().set_index("bucket")["tickets"]
+    got = to_pandas(counts).set_index("bucket")["tickets"]
     labels = [_label(lo, hi) for lo, hi in zip(edges, [*edges[1:], None], strict=True)]
     tickets = got.reindex(range(len(labels)), fill_value=0).astype("int64").to_numpy()
     total = tickets.sum()

@@ -24,7 +24,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from kpitools._engine import TableLike, flow_total, in_period, scalar, table
+from kpitools._engine import TableLike, flow_total, in_period, scalar, table, to_pandas
 from kpitools.metrics.orders import _choice
 from kpitools.periods import Period, as_period
 
@@ -284,13 +284,13 @@ def traffic_by_channel(web_traffic: TableLike, period: str | Period | None = Non
                 for c in ("engaged_sessions", "users", "key_events")}
     g = t.mutate(channel=channel.fill_null("(missing)"), revenue=_stream(t, "all"),
                  **{f"_{c}": v for c, v in optional.items()})
-    out = g.group_by("channel").aggregate(
+    out = to_pandas(g.group_by("channel").aggregate(
         sessions=g.sessions.cast("float64").sum(),
         engaged_sessions=g._engaged_sessions.sum(),
         users=g._users.sum(),
         key_events=g._key_events.sum(),
         revenue=g.revenue.sum(),
-    ).to_pandas().set_index("channel")
+    )).set_index("channel")
     sessions_ = out["sessions"].where(out["sessions"] > 0)
     out["engagement_rate"] = out["engaged_sessions"] / sessions_
     out["key_events_per_session"] = out["key_events"] / sessions_
