@@ -14,6 +14,13 @@ from kpitools.report.runner import _Job, _ordered, _tasks, run_reports
 CLIENT_YML = "name: Acme\ncurrency: TWD\nbusiness_model: saas\ntables: {}\n"
 
 
+def _client(tmp_path):
+    client = tmp_path / "acme"
+    client.mkdir()
+    (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
+    return client
+
+
 def _template(path, body):
     nb = nbformat.v4.new_notebook()
     params = (
@@ -33,9 +40,7 @@ def _template(path, body):
 
 
 def test_each_report_gets_its_own_kernel_forked_from_one_server(tmp_path):
-    client = tmp_path / "acme"
-    client.mkdir()
-    (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
+    client = _client(tmp_path)
     # Records the kernel's pid and its parent's (the fork server), and whether pandas was
     # already imported when the kernel started (inherited from the server).
     body = (
@@ -56,9 +61,7 @@ def test_each_report_gets_its_own_kernel_forked_from_one_server(tmp_path):
 
 def test_no_variable_survives_into_the_next_report(tmp_path, monkeypatch):
     monkeypatch.setenv("KPITOOLS_FORK_KERNELS", "0")  # as where os.fork is missing
-    client = tmp_path / "acme"
-    client.mkdir()
-    (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
+    client = _client(tmp_path)
     # Fails in any report that sees the variable the previous report left behind; records the
     # kernel's process id so the test can see that the kernel was shared.
     body = (
@@ -82,9 +85,7 @@ def test_no_variable_survives_into_the_next_report(tmp_path, monkeypatch):
 
 def test_a_failed_report_does_not_poison_the_next(tmp_path, monkeypatch):
     monkeypatch.setenv("KPITOOLS_FORK_KERNELS", "0")
-    client = tmp_path / "acme"
-    client.mkdir()
-    (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
+    client = _client(tmp_path)
     body = "if quarter == '2024Q3':\n    raise RuntimeError('boom')\nx = 1"
     template = _template(tmp_path / "t.ipynb", body)
     results = run_reports(
@@ -152,9 +153,7 @@ def test_a_workbook_weighs_by_its_unpacked_size(tmp_path):
 def test_reports_are_still_made_when_the_fork_server_has_died(tmp_path, monkeypatch):
     from kpitools._forkkernel import ForkServer
 
-    client = tmp_path / "acme"
-    client.mkdir()
-    (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
+    client = _client(tmp_path)
     body = "import os\nopen(f'{client_dir}/../ppid-{quarter}.txt', 'w').write(str(os.getppid()))"
     template = _template(tmp_path / "t.ipynb", body)
 
@@ -180,9 +179,7 @@ def test_report_kernels_leave_out_the_debugger_and_hypothesis(tmp_path, monkeypa
     # kernel 0.1-0.15 s of CPU to import: the kernels started for reports (forked, or plain
     # for a single report) cannot import them, while pandera still validates.
     monkeypatch.setenv("KPITOOLS_FORK_KERNELS", fork)
-    client = tmp_path / "acme"
-    client.mkdir()
-    (client / "client.yml").write_text(CLIENT_YML, encoding="utf-8")
+    client = _client(tmp_path)
     body = (
         "import importlib, sys\n"
         "from ipykernel.debugger import _is_debugpy_available\n"
