@@ -232,6 +232,43 @@ def test_achievable_lower_is_better_uses_improvement():
     assert far[2].status == "fail"
 
 
+# A KPI that is negative in its history (net new MRR, thousands): -20, -12, 0, 6, 14. Its
+# quarterly steps are +8, +12, +6, +8: median +8, quartiles +7.5 and +9 → spread 1.5 / 1.349
+# = 1.11. Relative changes would read backwards here (-20 → -12 is "-40 %").
+NET_NEW = pd.Series([-20, -12, 0, 6, 14.0],
+                    index=["2022Q4", "2023Q1", "2023Q2", "2023Q3", "2023Q4"])
+
+
+@pytest.mark.parametrize(("target", "status", "words"), [
+    (23, "pass", "+9, within the usual range"),   # step +9: z = (9 - 8) / 1.11 = 0.90
+    (24, "warn", "+10, above the usual range"),   # z = 1.80
+    (27, "fail", "+13, far outside"),             # z = 4.50
+])
+def test_achievable_compares_steps_for_a_kpi_that_crosses_zero(target, status, words):
+    goal = _good_goal(baseline=14, target=target, target_change=None)
+    f = check_smart(goal, NET_NEW, lang="en", catalog=FakeCatalog())
+    assert f[2].status == status
+    assert f"The target needs {words}" in f[2].message
+    assert "typically +8, mostly between +6.89 and +9.11; 4 changes" in f[2].message
+
+
+def test_a_goal_from_a_negative_baseline_is_judged_by_its_step():
+    # History -20, -12, 0, 6: steps +8, +12, +6: median 8, quartiles 7 and 10 → spread
+    # 3 / 1.349 = 2.22. From a baseline of -12 to 0 is +12 → z = 4 / 2.22 = 1.80, a stretch.
+    # Read as a relative change it was 0 / -12 - 1 = -100 %: "the wrong way".
+    history = pd.Series([-20, -12, 0, 6.0], index=["2023Q1", "2023Q2", "2023Q3", "2023Q4"])
+    goal = _good_goal(baseline=-12, target=0, target_change=None)
+    f = check_smart(goal, history, lang="en", catalog=FakeCatalog())
+    assert f[1].status == "pass"
+    assert f[1].message == "Measurable: baseline -12, target 0 (+12)."
+    assert f[2].status == "warn" and "The target needs +12, above the usual range" in f[2].message
+    # improving a loss from -12 to -6 goes up: not "the wrong way"
+    up = check_smart(goal.replace(target=-6), history, lang="en", catalog=FakeCatalog())
+    assert up[1].status == "pass" and "(+6)" in up[1].message
+    down = check_smart(goal.replace(target=-18), history, lang="en", catalog=FakeCatalog())
+    assert down[1].status == "fail"
+
+
 def test_achievable_year_over_year_span():
     # baseline a year before the goal: compare with 4-quarter changes 100→110 (+10 %),
     # 102→118 (+15.7 %), 104→112 (+7.7 %), 106→120 (+13.2 %); median 11.6 %, spread 3.3 %

@@ -23,6 +23,12 @@ otherwise      pass       within the usual range
 
 This replaces a comparison with the best and worst past change, which let almost any target
 pass once the history held one odd quarter.
+
+Changes are relative (+10 %) when the KPI is positive. A KPI that is zero or negative at the
+baseline, or below zero anywhere in its history (net new MRR, NPS, profit), is compared in
+absolute changes instead (+5 points, +NT$20,000): a relative change of a negative value reads
+backwards (from −10 to +5 is "−150 %"). :func:`scale_for` makes that choice; the spread floor is
+then :data:`MIN_SPREAD` of the KPI's typical size (the median of its absolute values).
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ import pandas as pd
 from kpitools._errors import PeriodError
 from kpitools.periods import Period, parse_period
 
-__all__ = ["FAR_Z", "MIN_HISTORY", "MIN_SPREAD", "Comparison", "compare_with_history"]
+__all__ = ["FAR_Z", "MIN_HISTORY", "MIN_SPREAD", "SCALES", "Comparison", "compare_with_history",
+           "scale_for"]
 
 #: Fewer comparable past changes than this: too little history to judge.
 MIN_HISTORY = 3
@@ -45,14 +52,18 @@ MIN_SPREAD = 0.02
 #: More than this many spreads beyond the typical change: far outside (fail).
 FAR_Z = 2.0
 _STRETCH_Z = 1.0
+_TINY = 1e-12
 #: Interquartile range of a normal distribution in standard deviations.
 IQR_PER_SD = 1.349
+#: How changes are measured: ``target ÷ baseline − 1`` or ``target − baseline``.
+SCALES = ("relative", "absolute")
 
 
 @dataclass(frozen=True)
 class Comparison:
     """The outcome: ``key`` is ``no_history``, ``far_beyond``, ``stretch``, ``sandbag`` or
-    ``ok``; changes are relative (0.1 = +10 %) and in the KPI's own sign."""
+    ``ok``; changes are in the KPI's own sign, relative (0.1 = +10 %) or, with
+    ``scale="absolute"``, in the KPI's unit."""
 
     key: str
     n: int
@@ -63,6 +74,7 @@ class Comparison:
     high: float = math.nan
     z: float = math.nan
     changes: pd.Series | None = None
+    scale: str = "relative"
 
 
 def _season(label: str, fy: int) -> tuple[str, int] | None:
@@ -75,6 +87,19 @@ def _season(label: str, fy: int) -> tuple[str, int] | None:
     return (p.freq, p.start.month)
 
 
+def scale_for(series: pd.Series, baseline: float | None) -> str:
+    """``"relative"`` when the baseline is positive and no past value is negative, else
+    ``"absolute"`` (see the module docstring); relative when the baseline is unknown.
+
+    >>> scale_for(pd.Series([100.0, 0.0, 120.0]), 130.0), scale_for(pd.Series([-5.0, 8.0]), 12.0)
+    ('relative', 'absolute')
+    """
+    if baseline is None or math.isnan(baseline):
+        return "relative"
+    negative = bool((series.astype("float64") < 0).any())
+    return "absolute" if baseline <= 0 or negative else "relative"
+
+
 def compare_with_history(
     series: pd.Series,
     period: str,
@@ -83,8 +108,9 @@ def compare_with_history(
     direction: str = "higher",
     *,
     fiscal_year_start_month: int = 1,
+    scale: str = "relative",
 ) -> Comparison:
-    """Compare ``required`` (relative change) with the past changes over ``span`` periods.
+    """Compare ``required`` with the past changes over ``span`` periods.
 
     Parameters
     ----------
@@ -95,8 +121,11 @@ def compare_with_history(
     span : int
         Periods between baseline and goal (1 = previous period, 4 = same quarter last year).
     required : float
-        The change the target asks for.
+        The change the target asks for: relative, or in the KPI's unit for
+        ``scale="absolute"``.
     direction : {"higher", "lower"}
+    scale : {"relative", "absolute"}
+        How changes are measured (:func:`scale_for` chooses).
 
     Examples
     --------
@@ -106,12 +135,28 @@ def compare_with_history(
     >>> c = compare_with_history(s, "2024Q1", 1, 0.11)
     >>> c.key, c.n, c.basis, round(c.typical, 4)
     ('ok', 3, 'all', 0.1)
+
+    Net new MRR of −20, −12, 0, 6, 14 (thousands) rose by 8, 12, 6 and 8: median 8, quartiles
+    7.5 and 9, spread 1.5 ÷ 1.349 = 1.11. Going from 14 to 24 asks +10: z = 2 ÷ 1.11 = 1.8.
+
+    >>> s = pd.Series([-20.0, -12, 0, 6, 14],
+    ...               index=["2022Q4", "2023Q1", "2023Q2", "2023Q3", "2023Q4"])
+    >>> c = compare_with_history(s, "2024Q1", 1, 24.0 - 14.0, scale=scale_for(s, 14.0))
+    >>> c.scale, c.typical, round(c.z, 1), c.key
+    ('absolute', 8.0, 1.8, 'stretch')
     """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
     fy = fiscal_year_start_month
     values = series.astype("float64").dropna()
     before = values.shift(span)
-    changes = (values / before - 1.0)[before.notna() & (before != 0)]
-    changes = changes[~changes.isin([math.inf, -math.inf])]
+    if scale == "absolute":
+        changes = (values - before)[before.notna()]
+        floor = MIN_SPREAD * float(values.abs().median()) if len(values) else 0.0
+    else:
+        changes = (values / before - 1.0)[before.notna() & (before != 0)]
+        changes = changes[~changes.isin([math.inf, -math.inf])]
+        floor = MIN_SPREAD
     goal_season = _season(period, fy)
     seasonal = (
         changes[[(_season(str(i), fy) == goal_season) for i in changes.index]]
@@ -126,12 +171,13 @@ def compare_with_history(
         use, basis = changes, "all"
     n = int(use.size)
     if n < MIN_HISTORY:
-        return Comparison("no_history", n, basis, int(seasonal.size), changes=use)
+        return Comparison("no_history", n, basis, int(seasonal.size), changes=use, scale=scale)
     sign = 1.0 if direction == "higher" else -1.0
     better = use * sign
     typical = float(better.median())
     iqr = float(better.quantile(0.75) - better.quantile(0.25))
-    spread = max(iqr / IQR_PER_SD, MIN_SPREAD)
+    # a history that never moved from zero has no size: any change at all is then far outside
+    spread = max(iqr / IQR_PER_SD, floor, _TINY)
     z = (required * sign - typical) / spread
     if z > FAR_Z:
         key = "far_beyond"
@@ -142,4 +188,5 @@ def compare_with_history(
     else:
         key = "ok"
     ends = sorted(((typical - spread) * sign, (typical + spread) * sign))
-    return Comparison(key, n, basis, int(seasonal.size), typical * sign, ends[0], ends[1], z, use)
+    return Comparison(key, n, basis, int(seasonal.size), typical * sign, ends[0], ends[1], z, use,
+                      scale)

@@ -38,7 +38,7 @@ from typing import Any
 import pandas as pd
 
 from kpitools._errors import KpitoolsError, PeriodError
-from kpitools.goals.achievable import MIN_HISTORY, compare_with_history
+from kpitools.goals.achievable import MIN_HISTORY, compare_with_history, scale_for
 from kpitools.goals.attainment import measured_baseline
 from kpitools.goals.model import (
     DIRECTIONS,
@@ -53,7 +53,7 @@ from kpitools.goals.model import (
 )
 from kpitools.goals.parse import parse_goal
 from kpitools.goals.scope import goal_data
-from kpitools.i18n import fmt_pct
+from kpitools.i18n import UNITS, fmt_delta, fmt_pct
 from kpitools.periods import Period, parse_period
 
 __all__ = [
@@ -179,9 +179,10 @@ def _measurable(goal: Goal, entry: Any, baseline: float | None, data: Any, lang:
     if not _has_target(goal):
         return _finding("measurable", "fail", "no_target", lang)
     change = goal.required_change(baseline)
-    if change is not None and change != 0:
+    step = _step(goal, baseline)
+    if step is not None and step != 0:
         wanted_up = _direction(goal, entry) == "higher"
-        if (change > 0) != wanted_up:
+        if (step > 0) != wanted_up:
             key = "wrong_way_down" if wanted_up else "wrong_way_up"
             return _finding("measurable", "fail", key, lang)
     if entry is not None:
@@ -200,8 +201,10 @@ def _measurable(goal: Goal, entry: Any, baseline: float | None, data: Any, lang:
             return _finding("measurable", "warn", "missing_tables", lang,
                             tables=", ".join(missing))
     target = goal.resolved_target(baseline)
+    scale = "absolute" if baseline <= 0 else "relative"
     return _finding("measurable", "pass", "ok", lang, baseline=_fmt(baseline, entry, lang),
-                    target=_fmt(target, entry, lang), change=_pct(change))
+                    target=_fmt(target, entry, lang),
+                    change=_change_text(goal, baseline, scale, entry, data, lang))
 
 
 def _fmt(x: float | None, entry: Any = None, lang: str = "zh-TW") -> str:
@@ -216,6 +219,37 @@ def _fmt(x: float | None, entry: Any = None, lang: str = "zh-TW") -> str:
 
 def _pct(x: float | None) -> str:
     return "—" if x is None or math.isnan(x) else f"{x:+.1%}"
+
+
+def _step(goal: Goal, baseline: float | None) -> float | None:
+    """The signed step the goal asks for: ``target − baseline`` when both are known, else the
+    relative change (its sign is the step's). Unlike the relative change it points the right
+    way from a negative baseline (from −10 to −5 is up)."""
+    target = goal.resolved_target(baseline)
+    base = goal.baseline if baseline is None else baseline
+    if target is not None and base is not None:
+        return target - base
+    return goal.required_change(baseline)
+
+
+def _change_text(goal: Goal, baseline: float | None, scale: str, entry: Any, data: Any,
+                 lang: str) -> str:
+    """The change the goal asks for as the reader should see it: ``+12.0%``, or for an
+    absolute comparison the difference in the KPI's unit (``+5``, ``+2.0 pp``)."""
+    if scale == "relative":
+        return _pct(goal.required_change(baseline))
+    return _delta(_step(goal, baseline), entry, data, lang)
+
+
+def _delta(x: float | None, entry: Any, data: Any, lang: str) -> str:
+    """A signed difference in the KPI's unit (rates in percentage points)."""
+    if x is None or math.isnan(x):
+        return "—"
+    unit = getattr(entry, "unit", None)
+    unit = "rate" if unit == "percent" else unit if unit in UNITS else "count"
+    currency = getattr(data, "currency", None) or "TWD"
+    digits = None if unit != "count" or abs(x) >= 100 or float(x).is_integer() else 2
+    return fmt_delta(x, lang, unit=unit, currency=currency, digits=digits)
 
 
 def _span(goal: Goal, gp: Period, fy: int) -> int:
@@ -250,11 +284,15 @@ def _history(goal: Goal, gp: Period, data: Any, cat: Any) -> pd.Series | None:
 def _achievable(goal: Goal, entry: Any, baseline: float | None, data: Any, cat: Any,
                 lang: str) -> Finding:
     change = goal.required_change(baseline)
+    # a zero or negative baseline has no relative change: the step is compared instead
+    absolute = baseline is not None and baseline <= 0 and _step(goal, baseline) is not None
     if data is None:
         return _finding("achievable", "warn", "no_data", lang)
-    if change is not None and goal.period is None and goal.deadline is not None:
-        return _finding("achievable", "warn", "window", lang, required=_pct(change))
-    if change is None or goal.period is None:
+    if (change is not None or absolute) and goal.period is None and goal.deadline is not None:
+        scale = "absolute" if absolute else "relative"
+        return _finding("achievable", "warn", "window", lang,
+                        required=_change_text(goal, baseline, scale, entry, data, lang))
+    if (change is None and not absolute) or goal.period is None:
         return _finding("achievable", "warn", "no_change", lang)
     fy = int(getattr(data, "fiscal_year_start_month", None) or 1)
     try:
@@ -264,14 +302,22 @@ def _achievable(goal: Goal, entry: Any, baseline: float | None, data: Any, cat: 
     series = _history(goal, gp, data, cat)
     if series is None:
         return _finding("achievable", "warn", "no_history", lang, n=0)
-    c = compare_with_history(series, gp.label, _span(goal, gp, fy), change,
-                             _direction(goal, entry), fiscal_year_start_month=fy)
+    scale = scale_for(series, baseline)
+    if scale == "absolute" and _step(goal, baseline) is None:
+        scale = "relative"  # no baseline to measure the step from: the goal's own change
+    required = _step(goal, baseline) if scale == "absolute" else change
+    c = compare_with_history(series, gp.label, _span(goal, gp, fy), required,
+                             _direction(goal, entry), fiscal_year_start_month=fy, scale=scale)
     basis = text(f"smart.achievable.basis.{c.basis}_{gp.freq}", lang, m=c.n_season)
     if c.key == "no_history":
         return _finding("achievable", "warn", "no_history", lang, n=c.n)
     status = {"far_beyond": "fail", "stretch": "warn", "sandbag": "warn", "ok": "pass"}[c.key]
-    return _finding("achievable", status, c.key, lang, required=_pct(change), n=c.n,
-                    basis=basis, typical=_pct(c.typical), low=_pct(c.low), high=_pct(c.high))
+
+    def shown(x: float) -> str:
+        return _pct(x) if scale == "relative" else _delta(x, entry, data, lang)
+
+    return _finding("achievable", status, c.key, lang, required=shown(required), n=c.n,
+                    basis=basis, typical=shown(c.typical), low=shown(c.low), high=shown(c.high))
 
 
 def _strategies(goal: Goal, strategy: Any, data: Any) -> list[str]:
