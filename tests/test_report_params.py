@@ -126,3 +126,21 @@ def test_reading_parameters_imports_no_pyarrow_nor_format_checkers_and_hides_not
                          timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == ["loaded []", "importable"]
+
+
+def test_the_cli_exits_with_2_for_unknown_or_mistyped_parameters(tmp_path):
+    # A bad --param is a usage error like any bad option (click exits with 2), found before
+    # any report runs; both problems are named in one message.
+    from click.testing import CliRunner
+
+    from kpitools.commands.report import report
+
+    result = CliRunner().invoke(report, [
+        str(default_template().parents[1] / "data" / "sample" / "shop"), "--quarter", "2024Q4",
+        "--out", str(tmp_path / "out"), "--param", "trailing_quarter=6",
+        "--param", "trailing_quarters=six"])
+    assert result.exit_code == 2, result.output
+    assert "unknown parameter 'trailing_quarter' (did you mean 'trailing_quarters'?)" in (
+        result.output)
+    assert "parameter 'trailing_quarters' expects int, got 'six'" in result.output
+    assert not (tmp_path / "out" / "shop").exists()

@@ -4,7 +4,8 @@ Register them on the ``kpitools`` group with ``main.add_command(report)`` (and `
 ``templates``). Each command turns a :class:`KpitoolsError` into ``Error: ...`` and exit code 1
 by itself, so it behaves the same inside or outside the group; an :class:`ArgumentError` (an
 output folder that cannot be written, a template that is not a notebook, a client folder name
-that cannot name a report folder) exits with 2, like click's own usage errors.
+that cannot name a report folder, an unknown or mistyped ``--param``) exits with 2, like click's
+own usage errors.
 """
 
 from __future__ import annotations

@@ -154,8 +154,9 @@ def validate_parameters(
     for an optional type (``int | None``). A comma-separated string becomes a list for a
     ``list[...]`` parameter. Unannotated parameters are passed through unchanged.
 
-    Raises :class:`KpitoolsError` listing every unknown name (with the closest known name) and
-    every value of the wrong type, in one message.
+    Raises :class:`ArgumentError` (a :class:`KpitoolsError`; the CLI exits with 2, as for
+    any bad option) listing every unknown name (with the closest known name) and every value of
+    the wrong type, in one message.
 
     Examples
     --------
@@ -186,7 +187,7 @@ def validate_parameters(
                 hints.append("write booleans as true/false.")
     if problems:
         known = ", ".join(f"{p.name} ({p.type})" for p in declared.values())
-        raise KpitoolsError(
+        raise ArgumentError(
             f"{Path(template).name}: {len(problems)} parameter problem"
             f"{'s' if len(problems) > 1 else ''}:\n"
             + "\n".join(f"  - {p}" for p in problems)

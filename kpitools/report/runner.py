@@ -278,7 +278,7 @@ def _run_reports(client_dirs: Sequence[str | os.PathLike[str]], quarters: Sequen
     extra = dict(params or {})
     clash = sorted(set(extra) & set(_RUNNER_PARAMS))
     if clash:
-        raise KpitoolsError(
+        raise ArgumentError(
             f"Parameters {clash} are set by the runner itself.\n"
             "Hint: use the command's own options (client folders, --quarter, --lang, --out)."
         )
