@@ -77,24 +77,33 @@ def test_month_only_is_first_day_of_month():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # 20:00 UTC = 04:00 next day in Taipei (UTC+8)
+        # a time in UTC names no local zone: 20:00 UTC = 04:00 next day in Taipei (UTC+8)
         ("2024-01-05T20:00:00Z", "2024-01-06"),
-        # Shopify writes the offset after a space and without a colon
-        ("2024-01-05 10:23:45 +0800", "2024-01-05"),
-        # 17:00 at UTC-8 = 01:00 UTC = 09:00 Taipei, same day +1
-        ("2024-01-04T17:00:00-08:00", "2024-01-05"),
         ("2024-01-05 15:59:59 UTC", "2024-01-05"),  # 23:59:59 in Taipei
         ("2024-01-05 16:00:00 UTC", "2024-01-06"),  # midnight in Taipei
+        # Shopify writes the store's offset after a space and without a colon
+        ("2024-01-05 10:23:45 +0800", "2024-01-05"),
+        # a local time of its own zone: 17:00 on Jan 4 in a UTC-8 store is Jan 4 in its books
+        # (09:00 on Jan 5 in Taipei), and 23:50 in a UTC+2 store stays on its day
+        ("2024-01-04T17:00:00-08:00", "2024-01-04"),
+        ("2024-03-31 23:50:26 +0200", "2024-03-31"),  # the store's Q1, not Q2
+        ("2024-12-31 23:59:00 -05:00", "2024-12-31"),
     ],
 )
-def test_time_zone_aware_text_becomes_taipei_date(text, expected):
+def test_time_zone_aware_text_becomes_the_stores_date_or_taipeis(text, expected):
     assert one_date(text) == pd.Timestamp(expected)
 
 
-def test_time_zone_aware_dtype_becomes_taipei_date():
+def test_time_zone_aware_dtype_becomes_the_zones_date_or_taipeis():
     stamps = pd.Series(pd.to_datetime(["2024-01-05T20:00:00Z", "2024-01-05T01:00:00Z"]))
     dates, bad = parse_dates(stamps)
-    assert dates.tolist() == [pd.Timestamp("2024-01-06"), JAN5]
+    assert dates.tolist() == [pd.Timestamp("2024-01-06"), JAN5]  # UTC: the Taipei date
+    assert not bad.any()
+    # a column in a named zone keeps its own dates (as a store's local times)
+    chicago = pd.Series(pd.to_datetime(["2024-01-04 23:30", "2024-01-05 08:00"])
+                        ).dt.tz_localize("America/Chicago")
+    dates, bad = parse_dates(chicago)
+    assert dates.tolist() == [pd.Timestamp("2024-01-04"), JAN5]
     assert not bad.any()
 
 

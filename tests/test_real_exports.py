@@ -97,6 +97,19 @@ def test_shopify_gross_comes_from_the_line_items(za_raw):
     assert orders.loc["#13531", "customer_id"] == "customer09@example.com"
 
 
+def test_shopify_order_dates_are_the_stores_dates(za_raw):
+    # "Created at" is the store's local time with its offset (+0200 here). The order date is
+    # the date written, as in Shopify's own reports: an order placed at 19:51 on 13 May in
+    # Johannesburg is a 13 May order, although it is already 14 May in Taipei.
+    first = _first_rows(za_raw)
+    written = pd.to_datetime(first["Created at"].str[:10])
+    late = first["Created at"].str[11:13].astype(int) >= 18  # after 18:00 = next day in Taipei
+    assert late.sum() >= 2  # the fixture has such orders
+    orders = load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR", refunds="keep")
+    dates = orders.set_index("order_id")["order_date"]
+    assert dates.loc[first.index].tolist() == written.tolist()
+
+
 def test_shopify_refund_policy_is_switchable_and_reported(za_raw):
     first = _first_rows(za_raw)
     kept_all = load_orders(SHOPIFY_ZA, preset="shopify", currency="ZAR", refunds="keep")

@@ -7,10 +7,13 @@ Notation
     ISO ``2024-01-05``, ``2024/1/5``, ``2024.1.5``, ``2024年1月5日``, month-only ``2024-01``
     (first day of the month), ROC (Minguo) ``民國113年1月5日`` and ``113年1月5日``
     (year + 1911), compact ``20240105`` (GA4), Excel serial numbers (days since 1899-12-30),
-    English month names (``Jan 5, 2024``), and datetimes with a time zone
-    (``2024-01-05T20:00:00Z``, ``2024-01-05 10:23:45 +0800``), which are converted to
-    Asia/Taipei local time first. The result is a calendar date: ``datetime64[ns]`` at midnight,
-    time-zone naive.
+    English month names (``Jan 5, 2024``), and datetimes with a time zone. A time written with
+    its UTC offset (``2024-01-05 23:10:45 -0500``, as Shopify writes every timestamp) is a
+    local time of that zone, the store's: its date is the one written, as in the store's own
+    reports (converting it to Taipei time would move late-evening orders of a store elsewhere
+    into the next day, or the next quarter). A time in UTC (``2024-01-05T20:00:00Z``,
+    ``... UTC``) names no local zone and is converted to Asia/Taipei time first. The result is a
+    calendar date: ``datetime64[ns]`` at midnight, time-zone naive.
 Date order (``date_format=``)
     Dates whose year is not written with four digits first (``113/01/05``, ``12/1/10 8:26``,
     ``24/11/01``, ``05/01/2024``, ``1130105``) can be read in several orders: ROC year/month/day,
@@ -186,7 +189,9 @@ def read_dates(values: pd.Series, date_format: str = "auto") -> ParsedDates:
     values = pd.Series(values)
     index = values.index
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        local = _to_ns(values.dt.tz_convert(LOCAL_TIMEZONE).dt.tz_localize(None))
+        if _is_utc(values.dt.tz):  # an instant: the date in Taipei
+            values = values.dt.tz_convert(LOCAL_TIMEZONE)
+        local = _to_ns(values.dt.tz_localize(None))  # the date in the column's own zone
         return ParsedDates(local, values.notna() & local.isna())
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         dates = _to_ns(values)
@@ -374,10 +379,18 @@ def _to_ns(values: pd.Series) -> pd.Series:
 
 
 def _stamp_to_local_date(value: dt.date) -> pd.Timestamp:
+    """A date or datetime cell → its calendar date (see the module docstring for zones)."""
     stamp = pd.Timestamp(value)
     if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(LOCAL_TIMEZONE).tz_localize(None)
+        if _is_utc(stamp.tzinfo):
+            stamp = stamp.tz_convert(LOCAL_TIMEZONE)
+        stamp = stamp.tz_localize(None)
     return stamp.normalize()
+
+
+def _is_utc(tz: object) -> bool:
+    """True for UTC itself (an instant), not for a zone that is at +00:00 some of the year."""
+    return tz is dt.timezone.utc or str(tz) in ("UTC", "Etc/UTC", "Z", "GMT")
 
 
 def _dates_from_parts(ymd: pd.DataFrame) -> pd.Series:
@@ -412,7 +425,8 @@ def _dates_from_numbers(numbers: pd.Series) -> pd.Series:
 
 
 def _dates_from_instants(text: pd.Series) -> pd.Series:
-    """Datetimes carrying an offset → Asia/Taipei local calendar dates."""
+    """Datetimes with a zone → calendar dates: the written date for a UTC offset (a local time
+    of that zone), the Asia/Taipei date for a time in UTC."""
     cleaned = (
         text.str.replace(r"\s*(?:UTC|GMT)$", "Z", regex=True, flags=re.I)
         .str.replace(r"(\d)\s+([+-]\d{2}:?\d{2})$", r"\1\2", regex=True)
@@ -420,5 +434,12 @@ def _dates_from_instants(text: pd.Series) -> pd.Series:
         .str.replace(r"^(\d{4})-(\d)(?=-)", r"\1-0\2", regex=True)
         .str.replace(r"^(\d{4}-\d{2})-(\d)(?=\D)", r"\1-0\2", regex=True)
     )
+    offset = cleaned.str.contains(r"[+-]\d{2}:?\d{2}$", regex=True).fillna(False).astype(bool)
+    # parsed as UTC first, so that a malformed value fails the same way in both branches
     instants = pd.to_datetime(cleaned, format="ISO8601", utc=True, errors="coerce")
-    return _to_ns(instants.dt.tz_convert(LOCAL_TIMEZONE).dt.tz_localize(None))
+    out = _to_ns(instants.dt.tz_convert(LOCAL_TIMEZONE).dt.tz_localize(None))
+    if offset.any():
+        wall = cleaned[offset].str.replace(r"[+-]\d{2}:?\d{2}$", "", regex=True)
+        local = pd.to_datetime(wall, format="ISO8601", errors="coerce")
+        out[offset] = _to_ns(local.where(instants[offset].notna()))
+    return out
