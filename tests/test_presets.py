@@ -30,8 +30,9 @@ def test_shopify_line_items_become_one_row_per_order():
     assert orders["quantity"].tolist() == [3.0, 1.0, 3.0]
     assert orders["product"].tolist() == ["東方美人茶", "凍頂烏龍茶", "包種茶"]
     assert orders["channel"].tolist() == ["web", "pos", "web"]
-    # 23:30 +08:00 stays on the 5th; 17:10 -08:00 = 01:10 UTC on the 6th = 09:10 Taipei
-    assert orders["order_date"].tolist() == [TS("2024-01-05"), TS("2024-01-05"), TS("2024-01-06")]
+    # each order's date is the store's, as written: 23:30 +08:00 and 17:10 -08:00 both stay on
+    # the 5th (the latter is 09:10 on the 6th in Taipei)
+    assert orders["order_date"].tolist() == [TS("2024-01-05"), TS("2024-01-05"), TS("2024-01-05")]
     # each order keeps the spreadsheet row of its first line item
     assert list(orders.attrs["kpitools_rows"]) == [2, 4, 5]
 
@@ -121,3 +122,22 @@ def test_preset_for_another_table():
         r"Hint: presets for 'orders': \['shopify'\]",
     ):
         load_orders(b"x\n1\n", preset="ga4")
+
+
+def test_salesforce_custom_stages_are_refused_until_mapped(tmp_path):
+    # Salesforce's default stages are known; a custom stage ("Signed", "Legal review") used to
+    # pass silently as open, which kept won deals out of the win rate and bookings.
+    text = (PRESETS / "salesforce_opportunities.csv").read_text("utf-8")
+    custom = text.replace('"Closed Won"', '"Signed"').replace('"Negotiation/Review"',
+                                                                '"Legal review"')
+    path = tmp_path / "opportunities.csv"
+    path.write_text(custom, encoding="utf-8")
+    with pytest.raises(DataValidationError) as exc:
+        load_deals(path, preset="salesforce")
+    message = str(exc.value)
+    assert "2 deals with a stage whose outcome is not known: ['Signed', 'Legal review']" in (
+        message)
+    assert "stages: {<stage>: lost}" in message
+    deals = load_deals(path, preset="salesforce", stages={"Signed": "won", "Legal review": "open"})
+    assert deals["outcome"].tolist() == ["won", "open"]
+    assert deals["stage"].tolist() == ["Signed", "Legal review"]
