@@ -4,6 +4,7 @@ without fork, one kernel per process reset between reports."""
 from __future__ import annotations
 
 import os
+import sys
 
 import nbformat
 import pytest
@@ -208,7 +209,11 @@ def test_report_kernels_leave_out_the_debugger_and_hypothesis(tmp_path, monkeypa
 def test_only_the_usual_ipykernel_command_is_replaced():
     from kpitools.report._kernel import kernel_argv
 
-    assert kernel_argv(["/py", "-m", "ipykernel_launcher", "-f", "{connection_file}"]) == [
-        "/py", "-m", "kpitools.report._kernel", "-f", "{connection_file}"]
-    other = ["/opt/conda/bin/python", "-m", "my_kernel", "-f", "{connection_file}"]
-    assert kernel_argv(other) == other
+    usual = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    assert kernel_argv(usual) == [sys.executable, "-m", "kpitools.report._kernel", "-f",
+                                  "{connection_file}"]
+    other_kernel = [sys.executable, "-m", "my_kernel", "-f", "{connection_file}"]
+    assert kernel_argv(other_kernel) == other_kernel
+    # another environment's Python may not have kpitools: started as its spec says
+    other_python = ["/opt/conda/bin/python", "-m", "ipykernel_launcher", "-f", "{c}"]
+    assert kernel_argv(other_python) == other_python

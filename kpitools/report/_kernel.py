@@ -28,9 +28,15 @@ def leave_out(names: tuple[str, ...] = LEFT_OUT) -> None:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
-def kernel_argv(argv: list[str]) -> list[str]:
-    """A kernel spec's command with ``-m ipykernel_launcher`` replaced by this module (other
-    commands unchanged): the same Python, the same arguments."""
+def kernel_argv(argv: list[str], python: str = sys.executable) -> list[str]:
+    """A kernel spec's command with ``-m ipykernel_launcher`` replaced by this module, when the
+    command runs ``python`` (this interpreter, which has kpitools); any other command unchanged.
+
+    A kernel of another Python environment may lack kpitools: it is started as its spec says,
+    so that a missing kpitools shows as the template's failing import, not as a dead kernel.
+    """
+    if not argv or os.path.abspath(argv[0]) != os.path.abspath(python):
+        return list(argv)
     for i in range(len(argv) - 1):
         if argv[i] == "-m" and argv[i + 1] == "ipykernel_launcher":
             return [*argv[:i + 1], __name__, *argv[i + 2:]]
