@@ -59,16 +59,29 @@ def _timed(clients: list[Path], quarters: list[str], workers: int, out: Path,
     return seconds
 
 
-def _fresh_single(client: Path, quarter: str, out: Path) -> tuple[float, float]:
-    """One report by ``run_reports`` in a new interpreter: (wall seconds, CPU seconds)."""
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
-            "from kpitools.report.runner import run_reports; "
-            "r = run_reports([sys.argv[2]], [sys.argv[3]], out=sys.argv[4], workers=1, "
-            "force=True, progress=False); sys.exit(r[0].status != 'ok')")
+# run_reports in a new interpreter: argv = tree, out folder, workers, quarters (comma-separated),
+# then the client folders. PYTHONPATH=tree makes its kernels import that tree's kpitools too
+# (the editable install's finder comes after PYTHONPATH).
+_FRESH_RUN = (
+    "import sys\n"
+    "sys.path.insert(0, sys.argv[1])\n"
+    "from kpitools.report.runner import run_reports\n"
+    "results = run_reports(sys.argv[5:], sys.argv[4].split(','), out=sys.argv[2],\n"
+    "                      workers=int(sys.argv[3]), force=True, progress=False)\n"
+    "sys.exit(any(r.status != 'ok' for r in results))\n"
+)
+
+
+def fresh_run(clients: list[Path], quarters: list[str], out: Path, workers: int = 1,
+              tree: Path = REPO) -> tuple[float, float]:
+    """``run_reports`` in a new interpreter with ``tree``'s code: (wall seconds, CPU seconds
+    of that process and its kernels)."""
+    env = dict(os.environ, PYTHONPATH=os.fspath(tree))
     before = os.times()
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(REPO), str(client), quarter, str(out)],
-                   check=True)
+    subprocess.run([sys.executable, "-c", _FRESH_RUN, os.fspath(tree), os.fspath(out),
+                    str(workers), ",".join(quarters), *map(os.fspath, clients)],
+                   check=True, env=env, cwd=tree)
     wall = time.perf_counter() - started
     after = os.times()
     cpu = (after.children_user - before.children_user
@@ -96,7 +109,7 @@ def main() -> None:
         for _ in range(args.repeat):
             for client in clients:
                 singles.setdefault(client.name, []).append(
-                    _fresh_single(client, quarters[-1], out / f"single-{client.name}"))
+                    fresh_run([client], quarters[-1:], out / f"single-{client.name}"))
         loads["singles done"] = os.getloadavg()
         _timed(clients[:1], quarters[-1:], workers=1, out=out / "warm")
         # Pairs of batches, serial then parallel, so that each ratio compares runs made a few

@@ -20,38 +20,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-CLIENTS = ("cloudledger", "pandablog", "shop")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-_RUN = (
-    "import sys\n"
-    "sys.path.insert(0, sys.argv[1])\n"
-    "from kpitools.report.runner import run_reports\n"
-    "clients = [sys.argv[1] + '/data/sample/' + c for c in sys.argv[4].split(',')]\n"
-    "results = run_reports(clients, sys.argv[5].split(','), out=sys.argv[2],\n"
-    "                      workers=int(sys.argv[3]), force=True, progress=False)\n"
-    "sys.exit(any(r.status != 'ok' for r in results))\n"
-)
+from bench_reports import REPO, fresh_run
+
+CLIENTS = ("cloudledger", "pandablog", "shop")
 
 
 def _run(tree: Path, clients: list[str], quarters: list[str], workers: int) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one run_reports call with ``tree``'s code."""
-    env = dict(os.environ, PYTHONPATH=os.fspath(tree))
     with tempfile.TemporaryDirectory(prefix="kpitools-ab-") as out:
-        before, started = os.times(), time.perf_counter()
-        subprocess.run([sys.executable, "-c", _RUN, os.fspath(tree), out, str(workers),
-                        ",".join(clients), ",".join(quarters)], check=True, env=env, cwd=tree)
-        wall = time.perf_counter() - started
-        after = os.times()
-    cpu = (after.children_user - before.children_user
-           + after.children_system - before.children_system)
-    return wall, cpu
+        return fresh_run([tree / "data" / "sample" / c for c in clients], quarters, Path(out),
+                         workers, tree=tree)
 
 
 def main() -> None:
