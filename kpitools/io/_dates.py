@@ -390,7 +390,7 @@ def _stamp_to_local_date(value: dt.date) -> pd.Timestamp:
 
 def _is_utc(tz: object) -> bool:
     """True for UTC itself (an instant), not for a zone that is at +00:00 some of the year."""
-    return tz is dt.timezone.utc or str(tz) in ("UTC", "Etc/UTC", "Z", "GMT")
+    return str(tz) in ("UTC", "Etc/UTC", "GMT", "Etc/GMT")
 
 
 def _dates_from_parts(ymd: pd.DataFrame) -> pd.Series:

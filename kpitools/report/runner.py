@@ -522,6 +522,7 @@ def _fork_server(client_dirs: list[str]) -> Any:
         ForkServer,
         fork_kernels_enabled,
     )
+    from kpitools.report._kernel import LEFT_OUT
 
     if not fork_kernels_enabled():
         return None
@@ -530,8 +531,6 @@ def _fork_server(client_dirs: list[str]) -> Any:
         return None
     # the server loads its clients in the order the jobs will ask for them
     warm = _client_order(list(dict.fromkeys(client_dirs)))
-    from kpitools.report._kernel import LEFT_OUT
-
     return ForkServer(preload=REPORT_PRELOAD, later=REPORT_LATER, warm_clients=warm,
                       listen_early=True, left_out=LEFT_OUT).start()
 
@@ -754,7 +753,8 @@ def _kernel(staging_root: Path) -> Any:
 def _report_kernel_manager() -> Any:
     """A KernelManager for the "python3" kernel, started as :mod:`kpitools.report._kernel`
     (ipykernel without the debugger and pandera's test-data generator) when its kernel spec
-    is the usual ``python -m ipykernel_launcher``; any other spec is started as it is."""
+    is the usual ``python -m ipykernel_launcher`` of this interpreter; any other spec is
+    started as it is (see :func:`kpitools.report._kernel.kernel_argv`)."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
