@@ -291,3 +291,66 @@ def test_report_kernels_keep_no_input_history(tmp_path, monkeypatch):
     assert result.status == "ok", result.error
     assert ipython_dir.is_dir()  # the kernel did use this IPython folder...
     assert not list(ipython_dir.rglob("history.sqlite"))  # ...but wrote no history there
+
+
+def _executed_notebook(path, heading, figure_text):
+    """A small executed notebook: an HTML output, a stderr warning and a text/plain result."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("show()")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": f"<h2>{heading}</h2>",
+                                                     "text/plain": heading}),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: for the analyst\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": figure_text},
+                               execution_count=1),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {heading}"), cell,
+                nbformat.v4.new_code_cell("quiet = 1")]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_reused_exporter_writes_what_a_fresh_one_writes(tmp_path):
+    """A thread keeps its HTML exporter for the next report: the second report must come out
+    byte for byte as a fresh exporter writes it, with nothing of the first (title, header,
+    paper size, text) left in it."""
+    import threading
+
+    from kpitools.report.export import export_html
+
+    first = _executed_notebook(tmp_path / "first.ipynb", "Alpha Tea 阿爾法", "first result")
+    second = _executed_notebook(tmp_path / "second.ipynb", "Beta Bakery 貝塔", "second result")
+    jobs = [(first, "Alpha · 2024Q3", "a4"), (second, "Beta · 2024Q4", "letter")]
+
+    def export(out, notebook, title, paper):
+        export_html(notebook, out, lang="zh-TW", title=title, header=title, paper=paper)
+
+    def in_thread(*runs):
+        worker = threading.Thread(target=lambda: [export(*run) for run in runs])
+        worker.start()
+        worker.join()
+
+    in_thread(*[(tmp_path / f"reused-{i}.html", *job) for i, job in enumerate(jobs)])
+    for i, job in enumerate(jobs):
+        in_thread((tmp_path / f"fresh-{i}.html", *job))
+    for i in range(2):
+        reused = (tmp_path / f"reused-{i}.html").read_text("utf-8")
+        assert reused == (tmp_path / f"fresh-{i}.html").read_text("utf-8")
+    second_html = (tmp_path / "reused-1.html").read_text("utf-8")
+    assert "Beta Bakery" in second_html and "size: letter;" in second_html
+    for trace in ("Alpha", "阿爾法", "first result", "size: A4;", "for the analyst"):
+        assert trace not in second_html, trace
+
+
+def test_each_thread_keeps_one_exporter_per_language():
+    import threading
+
+    from kpitools.report.export import _html_exporter
+
+    mine = _html_exporter("en")
+    assert _html_exporter("en") is mine and _html_exporter("zh-TW") is not mine
+    other = []
+    worker = threading.Thread(target=lambda: other.append(_html_exporter("en")))
+    worker.start()
+    worker.join()
+    assert other[0] is not mine
