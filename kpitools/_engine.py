@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
@@ -246,6 +246,25 @@ def frozen_memo(expr: ir.Expr) -> tuple[dict, tuple] | None:
     memo = _SCALAR_MEMO.get()
     key = _frozen_key(expr) if memo is not None else None
     return None if memo is None or key is None else (memo, key)
+
+
+def built_once(key: tuple, build: Callable[[], ir.Expr]) -> ir.Expr:
+    """``build()``, kept inside a quarterly report (see :func:`scalar`) under ``key``.
+
+    For expressions derived again and again from the same input (the contracts table with its
+    derived columns is asked for by some thirty KPI queries of a report): building an Ibis
+    expression validates every node, about 15 ms for the contracts table. ``key`` must hold
+    everything the expression depends on, the input tables' operations (``t.op()``)
+    included; an expression reads no data when it is built, so a kept one is never stale.
+    Outside a report nothing is kept (a kept expression would hold its tables' data).
+    """
+    memo = _SCALAR_MEMO.get()
+    if memo is None:
+        return build()
+    key = ("expression", *key)
+    if key not in memo:
+        memo[key] = build()
+    return memo[key]
 
 
 def _frozen_key(expr: ir.Expr) -> tuple | None:

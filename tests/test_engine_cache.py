@@ -163,3 +163,27 @@ def test_report_memo_keeps_table_results_and_hands_out_copies(orders, monkeypatc
     by_month(orders)  # outside a report nothing is kept
     by_month(orders)
     assert len(runs) == 4
+
+
+def test_report_memo_builds_the_contracts_expression_once():
+    """Inside a report the contracts table with its derived columns is built once per
+    unchanged frame (some thirty KPI queries of a report start from it); a changed frame gets
+    a new one, and outside a report nothing is kept."""
+    from kpitools.catalog import _memoized
+    from kpitools.metrics._contracts import contracts_table
+
+    contracts = pd.DataFrame({
+        "contract_id": ["k1"], "customer_id": ["a"],
+        "start_date": pd.to_datetime(["2024-01-01"]), "end_date": pd.to_datetime(["2024-12-31"]),
+        "total_value": [1200.0],
+    })
+    with _memoized({}):
+        first = contracts_table(contracts)
+        assert contracts_table(contracts) is first
+        contracts.loc[0, "total_value"] = 2400.0
+        changed = contracts_table(contracts)
+        assert changed is not first
+        # a 12-month contract: MRR = total value / 12, before and after the edit
+        assert first.mrr.sum().to_pandas() == 100.0
+        assert changed.mrr.sum().to_pandas() == 200.0
+    assert contracts_table(contracts) is not contracts_table(contracts)

@@ -33,7 +33,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from kpitools._engine import TableLike, frozen_memo, scalar, table
+from kpitools._engine import TableLike, built_once, frozen_memo, scalar, table
 from kpitools._errors import KpitoolsError
 from kpitools._packageyaml import package_yaml
 from kpitools.periods import DAYS_PER_MONTH, MONTHS_PER_YEAR, Period, as_period
@@ -91,6 +91,10 @@ def contracts_table(contracts: TableLike, extra: Iterable[str] = ()) -> ir.Table
     """The contracts table with derived columns ``recurring``, ``term_months``, ``mrr``,
     ``first_month`` and ``last_month`` (see the module docstring)."""
     t = table(contracts, "contracts", [*CONTRACT_COLUMNS, *extra])
+    return built_once(("contracts_table", t.op()), lambda: _derived_columns(t))
+
+
+def _derived_columns(t: ir.Table) -> ir.Table:
     one_time = (
         t.one_time_fees.cast("float64").fill_null(0.0)
         if "one_time_fees" in t.columns
