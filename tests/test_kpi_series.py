@@ -190,6 +190,11 @@ def test_series_passes_keyword_arguments_and_errors_through():
         ("win_rate", {"denominator": "created"}),
         ("sales_cycle_days", {"stat": "mean"}),
         ("revenue_per_session", {"stream": "ad"}),
+        ("cac", {"mode": "paid"}),
+        ("cac", {"mode": "paid", "spend_lag_months": 2}),
+        ("cac_payback_months", {"arpa_basis": "all", "gross_margin": 0.7}),
+        ("cac_payback_months", {"mode": "paid", "spend_lag_months": 1}),
+        ("ltv_to_cac", {"mode": "paid", "churn_smoothing": "trailing_6m"}),
     ],
 )
 def test_switches_give_the_per_period_results(clients, kpi_id, kwargs):
@@ -200,3 +205,38 @@ def test_switches_give_the_per_period_results(clients, kpi_id, kwargs):
     got = kpi_series(kpi_id, client, "Q", "2023Q3", "2025Q1", **kwargs)
     assert kpi.set_based
     np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-9, equal_nan=True)
+
+
+def test_cac_series_by_hand_with_a_spend_lag_and_paid_channels():
+    """CAC, paid CAC and CAC payback for 2024Q3-Q4 with spend lagged one month, by hand."""
+    spend = pd.DataFrame({
+        "period": pd.to_datetime(["2024-06-01", "2024-07-01", "2024-09-01", "2024-09-01"]),
+        "channel": ["ads", "ads", "events", "Ads"],
+        "spend": [600.0, 300.0, 900.0, 100.0],
+        "category": ["paid", "paid", "other", "paid"],
+    })
+    contracts = pd.DataFrame({
+        "contract_id": ["k1", "k2", "k3", "k4"],
+        "customer_id": ["a", "b", "c", "d"],
+        "start_date": pd.to_datetime(["2024-07-10", "2024-08-01", "2024-10-05", "2024-11-01"]),
+        "end_date": pd.to_datetime(["2025-07-09", "2025-07-31", "2025-10-04", "2025-10-31"]),
+        "total_value": [1200.0, 2400.0, 1200.0, 3600.0],  # 12 months each: MRR 100/200/100/300
+        "channel": ["Ads ", "referral", "events", "ads"],
+    })
+    data = {"marketing_spend": spend, "contracts": contracts}
+    # Lag 1: Q3 counts the spend of Jun-Aug (600 + 300), Q4 that of Sep-Nov (900 + 100).
+    # Blended: Q3 900 / 2 new (a, b) = 450; Q4 1,000 / 2 (c, d) = 500.
+    # Paid: Q3 900 (ads) / 1 (a came through ads) = 900; Q4 100 (ads) / 1 (d; events had no
+    # paid spend) = 100. Payback divides by the new customers' mean starting MRR:
+    # Q3 (100 + 200) / 2 = 150, Q4 (100 + 300) / 2 = 200.
+    expected = {
+        ("cac", "blended"): [450.0, 500.0],
+        ("cac", "paid"): [900.0, 100.0],
+        ("cac_payback_months", "blended"): [3.0, 2.5],
+        ("cac_payback_months", "paid"): [6.0, 0.5],
+    }
+    for (kpi_id, mode), values in expected.items():
+        got = kpi_series(kpi_id, data, "Q", "2024Q3", "2024Q4", mode=mode, spend_lag_months=1)
+        assert got.tolist() == values, (kpi_id, mode)
+        assert [compute_kpi(kpi_id, data, q, mode=mode, spend_lag_months=1)
+                for q in ("2024Q3", "2024Q4")] == values, (kpi_id, mode)

@@ -59,9 +59,11 @@ def _key_of(p: Period, first: Period) -> int:
     return (month_of(p.start) - _offset(first)) // first.months
 
 
-def _bucket(col: ir.TimestampValue | ir.DateValue, first: Period) -> ir.IntegerValue:
-    """The period number of each date (same numbering as :func:`_key_of`)."""
-    month = col.year() * MONTHS_PER_YEAR + col.month() - (1 + _offset(first))
+def _bucket(col: ir.TimestampValue | ir.DateValue, first: Period,
+            shift_months: int = 0) -> ir.IntegerValue:
+    """The period number of each date (same numbering as :func:`_key_of`); with
+    ``shift_months``, the number of the period that many months later."""
+    month = col.year() * MONTHS_PER_YEAR + col.month() - (1 + _offset(first) - shift_months)
     return month if first.months == 1 else month // first.months
 
 
@@ -483,6 +485,105 @@ def new_customers(contracts: TableLike, periods: Sequence[Period]) -> pd.Series:
 
     firsts = _first_contracts(contracts)
     return flow_series(firsts, "first_start", periods, lambda g: g.count(), empty=0.0)
+
+
+def _acquisition(marketing_spend: TableLike, contracts: TableLike, periods: Sequence[Period],
+                 mode: str, spend_lag_months: int) -> pd.DataFrame:
+    """Per period: the spend CAC counts (``spend``), the new customers it divides by
+    (``won``; in paid mode only those of channels with paid spend in the period's window) and
+    the average starting MRR of all new customers (``start_mrr``). Two grouped queries, three
+    in paid mode.
+
+    A period's spend window is the period moved ``spend_lag_months`` earlier, so a spend row
+    belongs to the period that holds its month moved that many months later.
+    """
+    from kpitools.metrics.acquisition import _first_contracts, _spend_table
+
+    _check(periods)
+    first, last = periods[0], periods[-1]
+    lag = pd.DateOffset(months=spend_lag_months)
+    sp = _spend_table(marketing_spend)
+    if mode == "paid":
+        sp = sp.filter(sp.is_paid)
+    sp = sp.filter((sp.period >= (first.start - lag).to_pydatetime())
+                   & (sp.period < (last.end - lag).to_pydatetime()))
+    sp = sp.mutate(**{_KEY: _bucket(sp.period, first, spend_lag_months)})
+    spend = sp.group_by(_KEY).aggregate(value=sp.spend.sum()).to_pandas()
+
+    firsts = _first_contracts(contracts, ["channel"] if mode == "paid" else [])
+    firsts = firsts.filter((firsts.first_start >= first.start.to_pydatetime())
+                           & (firsts.first_start < last.end.to_pydatetime()))
+    firsts = firsts.mutate(**{_KEY: _bucket(firsts.first_start, first)})
+    new = firsts.group_by(_KEY).aggregate(value=firsts.count(),
+                                          start_mrr=firsts.start_mrr.mean()).to_pandas()
+    won = new
+    if mode == "paid":
+        channels = sp.select(c_period=sp[_KEY], channel_key=sp.channel_key).distinct()
+        paid = firsts.semi_join(channels, [firsts[_KEY] == channels.c_period,
+                                           firsts.channel == channels.channel_key])
+        won = paid.group_by(_KEY).aggregate(value=paid.count()).to_pandas()
+    out = pd.DataFrame({
+        "spend": _to_series(spend, periods, 0.0),
+        "won": _to_series(won, periods, 0.0),
+        "start_mrr": _to_series(new.drop(columns="value").rename(columns={"start_mrr": "value"}),
+                                periods, math.nan),
+    })
+    out["spend"] = out["spend"].fillna(0.0)  # a window whose spend cells are all empty
+    return out
+
+
+def cac(marketing_spend: TableLike, contracts: TableLike, periods: Sequence[Period], *,
+        mode: str = "blended", spend_lag_months: int = 0) -> pd.Series:
+    """Spend in each period's window ÷ the period's new customers; NaN without new customers."""
+    from kpitools.metrics.acquisition import check_cac_options
+
+    check_cac_options(mode, spend_lag_months)
+    a = _acquisition(marketing_spend, contracts, periods, mode, spend_lag_months)
+    return (a["spend"] / a["won"].where(a["won"] > 0)).astype("float64")
+
+
+def cac_payback_months(
+    marketing_spend: TableLike,
+    contracts: TableLike,
+    periods: Sequence[Period],
+    *,
+    gross_margin: float = 1.0,
+    arpa_basis: str = "new",
+    mode: str = "blended",
+    spend_lag_months: int = 0,
+) -> pd.Series:
+    """CAC ÷ (ARPA × gross margin) per period; ARPA of the new customers or of all."""
+    from kpitools.metrics.acquisition import check_cac_options
+
+    check_choice("arpa_basis", arpa_basis, ("new", "all"))
+    check_margin(gross_margin)
+    check_cac_options(mode, spend_lag_months)
+    a = _acquisition(marketing_spend, contracts, periods, mode, spend_lag_months)
+    cost = a["spend"] / a["won"].where(a["won"] > 0)
+    per_account = (arpa(contracts, periods).to_numpy() if arpa_basis == "all"
+                   else a["start_mrr"].to_numpy())
+    margin = pd.Series(per_account * gross_margin, index=a.index)
+    return (cost / margin.where(margin > 0)).astype("float64")
+
+
+def ltv_to_cac(
+    contracts: TableLike,
+    marketing_spend: TableLike,
+    periods: Sequence[Period],
+    *,
+    gross_margin: float = 1.0,
+    zero_churn: str = "error",
+    churn_floor: float = STRIPE_CHURN_FLOOR,
+    churn_smoothing: str = "none",
+    mode: str = "blended",
+    spend_lag_months: int = 0,
+) -> pd.Series:
+    """CLTV ÷ CAC per period; NaN where CAC is NaN or 0."""
+    value = cltv(contracts, periods, gross_margin=gross_margin, zero_churn=zero_churn,
+                 churn_floor=churn_floor, churn_smoothing=churn_smoothing)
+    cost = cac(marketing_spend, contracts, periods, mode=mode,
+               spend_lag_months=spend_lag_months)
+    return (value / cost.where(cost != 0)).astype("float64")
 
 
 def _month_span(periods: Sequence[Period]) -> list[tuple[int, int]]:

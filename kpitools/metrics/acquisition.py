@@ -90,6 +90,16 @@ def _spend_table(marketing_spend: TableLike) -> ir.Table:
                     spend=s.spend.cast("float64"))
 
 
+def check_cac_options(mode: str, spend_lag_months: int) -> None:
+    """Raise :class:`KpitoolsError` for a CAC ``mode`` or spend lag that does not exist."""
+    check_choice("mode", mode, ("blended", "paid"))
+    if not isinstance(spend_lag_months, int) or spend_lag_months < 0:
+        raise KpitoolsError(
+            f"spend_lag_months must be a whole number ≥ 0, got {spend_lag_months!r}.\n"
+            "Hint: use 0 (same month) or 1 (customers follow last month's spend)."
+        )
+
+
 def _spend_window(period: Period | None, lag_months: int) -> Period | None:
     if period is None or not lag_months:
         return period
@@ -148,12 +158,7 @@ def cac(
     >>> cac(spend, c, "2024Q3"), cac(spend, c, "2024Q3", mode="paid")
     (300.0, 600.0)
     """
-    check_choice("mode", mode, ("blended", "paid"))
-    if not isinstance(spend_lag_months, int) or spend_lag_months < 0:
-        raise KpitoolsError(
-            f"spend_lag_months must be a whole number ≥ 0, got {spend_lag_months!r}.\n"
-            "Hint: use 0 (same month) or 1 (customers follow last month's spend)."
-        )
+    check_cac_options(mode, spend_lag_months)
     p = as_period(period)
     s = in_period(_spend_table(marketing_spend), "period", _spend_window(p, spend_lag_months))
     needs_channel = mode == "paid" or by_channel
