@@ -103,6 +103,24 @@ def test_fallback_families_that_are_not_installed_are_left_out(monkeypatch):
     assert cjk_families() == ["Noto Sans TC", "DejaVu Serif"]
 
 
+def test_faces_of_one_collection_are_listed_once(monkeypatch):
+    """Two families in the same file (the TC and JP faces of one .ttc) cover the same
+    characters: only the first is a useful fallback."""
+    from types import SimpleNamespace
+
+    entries = [SimpleNamespace(name="Noto Sans TC", fname="/f/NotoSansTC-Regular.otf"),
+               SimpleNamespace(name="Noto Sans CJK TC", fname="/f/NotoSansCJK-Regular.ttc"),
+               SimpleNamespace(name="Noto Sans CJK JP", fname="/f/NotoSansCJK-Regular.ttc"),
+               SimpleNamespace(name="PingFang TC", fname="/f/PingFang.ttc"),
+               SimpleNamespace(name="PingFang TC", fname="/f/NotoSansCJK-Regular.ttc")]
+    monkeypatch.setattr(_fonts, "register_fonts", lambda: True)
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", entries)
+    monkeypatch.setattr(_fonts, "CJK_FALLBACKS",
+                        ("Noto Sans CJK TC", "Noto Sans CJK JP", "PingFang TC"))
+    # PingFang stays: one of its files (/f/PingFang.ttc) is new
+    assert cjk_families() == ["Noto Sans TC", "Noto Sans CJK TC", "PingFang TC"]
+
+
 def test_a_missing_bundled_file_is_reported_not_raised(monkeypatch, tmp_path):
     monkeypatch.setattr(_fonts, "BUNDLED_FONT", tmp_path / "gone.otf")
     assert _fonts.register_fonts() is False

@@ -64,12 +64,22 @@ def cjk_families() -> list[str]:
     """The CJK families matplotlib can use here, in order of preference.
 
     Only installed families are listed, so matplotlib never logs "findfont: Font family ... not
-    found" for a fallback this machine lacks.
+    found" for a fallback this machine lacks. A family whose every file an earlier family
+    already uses is left out: the faces of one collection (``NotoSansCJK-Regular.ttc`` holds
+    TC, HK, JP and SC) cover the same characters, so only the first could ever supply a glyph,
+    while each family in the list costs a font lookup every time matplotlib lays out a text.
     """
     register_fonts()
-    available = {entry.name for entry in font_manager.fontManager.ttflist}
-    wanted = (BUNDLED_FAMILY, *CJK_FALLBACKS)
-    return [name for name in wanted if name in available]
+    files: dict[str, set[str]] = {}
+    for entry in font_manager.fontManager.ttflist:
+        files.setdefault(entry.name, set()).add(str(entry.fname))
+    families: list[str] = []
+    used: set[str] = set()
+    for name in (BUNDLED_FAMILY, *CJK_FALLBACKS):
+        if name in files and not files[name] <= used:
+            families.append(name)
+            used |= files[name]
+    return families
 
 
 def use_cjk_font() -> list[str]:
