@@ -490,9 +490,9 @@ def new_customers(contracts: TableLike, periods: Sequence[Period]) -> pd.Series:
 def _acquisition(marketing_spend: TableLike, contracts: TableLike, periods: Sequence[Period],
                  mode: str, spend_lag_months: int) -> pd.DataFrame:
     """Per period: the spend CAC counts (``spend``), the new customers it divides by
-    (``won``; in paid mode only those of channels with paid spend in the period's window) and
-    the average starting MRR of all new customers (``start_mrr``). Two grouped queries, three
-    in paid mode.
+    (``won``; in paid mode only those of channels with paid spend in the period's window),
+    ``cac`` (NaN without such customers) and the average starting MRR of all new customers
+    (``start_mrr``). Two grouped queries, three in paid mode.
 
     A period's spend window is the period moved ``spend_lag_months`` earlier, so a spend row
     belongs to the period that holds its month moved that many months later.
@@ -529,6 +529,7 @@ def _acquisition(marketing_spend: TableLike, contracts: TableLike, periods: Sequ
                                 periods, math.nan),
     })
     out["spend"] = out["spend"].fillna(0.0)  # a window whose spend cells are all empty
+    out["cac"] = (out["spend"] / out["won"].where(out["won"] > 0)).astype("float64")
     return out
 
 
@@ -538,8 +539,7 @@ def cac(marketing_spend: TableLike, contracts: TableLike, periods: Sequence[Peri
     from kpitools.metrics.acquisition import check_cac_options
 
     check_cac_options(mode, spend_lag_months)
-    a = _acquisition(marketing_spend, contracts, periods, mode, spend_lag_months)
-    return (a["spend"] / a["won"].where(a["won"] > 0)).astype("float64")
+    return _acquisition(marketing_spend, contracts, periods, mode, spend_lag_months)["cac"]
 
 
 def cac_payback_months(
@@ -559,11 +559,10 @@ def cac_payback_months(
     check_margin(gross_margin)
     check_cac_options(mode, spend_lag_months)
     a = _acquisition(marketing_spend, contracts, periods, mode, spend_lag_months)
-    cost = a["spend"] / a["won"].where(a["won"] > 0)
     per_account = (arpa(contracts, periods).to_numpy() if arpa_basis == "all"
                    else a["start_mrr"].to_numpy())
     margin = pd.Series(per_account * gross_margin, index=a.index)
-    return (cost / margin.where(margin > 0)).astype("float64")
+    return (a["cac"] / margin.where(margin > 0)).astype("float64")
 
 
 def ltv_to_cac(
