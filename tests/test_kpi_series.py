@@ -101,9 +101,10 @@ def test_every_float_kpi_says_how_its_series_is_computed():
             if raw.get("returns", "float") == "float":
                 assert raw.get("series"), f"{path.name}: {raw['id']} has no 'series:'"
     per_period = {k.id for k in FLOATS if not k.set_based}
-    assert {"net_mrr_churn_rate", "predicted_clv", "follower_growth_rate"} <= per_period
-    assert {"revenue", "new_customers_orders", "mrr", "followers", "nrr", "grr"}.isdisjoint(
-        per_period)
+    # a model fitted per period, a per-platform growth between two snapshots, and a pipeline
+    # measured on each period's first day against that period's own quota rows
+    assert per_period == {"predicted_clv", "projected_retention", "follower_growth_rate",
+                          "pipeline_coverage"}
 
 
 def test_a_series_is_one_query_not_one_per_period(monkeypatch):
@@ -240,3 +241,94 @@ def test_cac_series_by_hand_with_a_spend_lag_and_paid_channels():
         assert got.tolist() == values, (kpi_id, mode)
         assert [compute_kpi(kpi_id, data, q, mode=mode, spend_lag_months=1)
                 for q in ("2024Q3", "2024Q4")] == values, (kpi_id, mode)
+
+
+def _both_paths(kpi_id, data, start, end, **kwargs):
+    """The series and the per-period values of 2024Q1..Q3 (they must agree)."""
+    got = kpi_series(kpi_id, data, "Q", start, end, **kwargs)
+    by_period = [float(compute_kpi(kpi_id, data, p, **kwargs))
+                 for p in period_range(start, end, "Q")]
+    np.testing.assert_allclose(got.to_numpy(), by_period, rtol=1e-12, equal_nan=True)
+    return got.tolist()
+
+
+def test_marketing_series_by_hand():
+    stages = ["lead", "qualified", "demo", "won"]
+    deals = pd.DataFrame({
+        "deal_id": ["a", "b", "c", "d", "e"],
+        "stage": ["lead", "qualified", "demo", "qualified", "demo"],
+        "outcome": ["lost", "open", "won", "open", "lost"],
+        "created_date": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-03-30",
+                                        "2024-07-01", "2024-08-15"]),
+        "channel": ["ads", " ADS", "web", "ads", "web"],
+    })
+    data = SimpleNamespace(tables={"deals": deals}, funnel_stages=stages)
+    # Q1: b (qualified) and c (won: passed every stage); a stopped at lead. Q2: none. Q3: d, e.
+    assert _both_paths("qualified_leads", data, "2024Q1", "2024Q3") == [2.0, 0.0, 2.0]
+    # from ads only: Q1 b (" ADS" is ads), Q3 d; demo or later: Q1 c, Q3 e
+    assert _both_paths("qualified_leads", data, "2024Q1", "2024Q3", channel="ads") == [
+        1.0, 0.0, 1.0]
+    assert _both_paths("qualified_leads", data, "2024Q1", "2024Q3", stage="demo") == [
+        1.0, 0.0, 1.0]
+
+    spend = pd.DataFrame({
+        "period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-04-01", "2024-07-01"]),
+        "channel": ["google", "meta", "google", "meta"],
+        "spend": [1000.0, 500.0, 800.0, 300.0],
+        "impressions": [20000.0, 5000.0, 0.0, None],
+        "clicks": [400.0, 100.0, 0.0, 50.0],
+        "conversions": [12.0, 3.0, 0.0, 1.0],
+    })
+    data = {"marketing_spend": spend}
+    # CTR: Q1 (400 + 100) / (20,000 + 5,000) = 0.02; Q2 no impressions: NaN; Q3 the only row
+    # lacks impressions, so it is left out: NaN
+    ctr = _both_paths("ad_ctr", data, "2024Q1", "2024Q3")
+    assert ctr[0] == pytest.approx(0.02) and math.isnan(ctr[1]) and math.isnan(ctr[2])
+    # conversions ÷ clicks: Q1 15 / 500 = 0.03; Q2 0 clicks: NaN; Q3 1 / 50 = 0.02
+    conv = _both_paths("ad_conversion_rate", data, "2024Q1", "2024Q3")
+    assert conv[0] == pytest.approx(0.03) and math.isnan(conv[1]) and conv[2] == pytest.approx(0.02)
+    assert _both_paths("ad_ctr", data, "2024Q1", "2024Q1", channel="Meta") == [pytest.approx(0.02)]
+
+    orders = pd.DataFrame({
+        "order_id": ["o1", "o2", "o3", "o4", "o5"],
+        "customer_id": ["x", "y", "y", "z", "w"],
+        "order_date": pd.to_datetime(["2024-01-02", "2024-02-03", "2024-05-03", "2024-05-20",
+                                      "2024-08-01"]),
+        "amount": [1000.0, 300.0, 400.0, 500.0, 200.0],
+        "discount": [100.0, 0.0, None, 50.0, 0.0],
+        "channel": ["website", "store", "website", "Website", "shopee"],
+    })
+    web = pd.DataFrame({"date": pd.to_datetime(["2024-01-15", "2024-04-15", "2024-07-15"]),
+                        "sessions": [100.0, 0.0, 40.0]})
+    data = {"orders": orders, "web_traffic": web}
+    # website orders ÷ sessions: Q1 1 / 100; Q2 no sessions: NaN; Q3 no website order: 0 / 40
+    rate = _both_paths("ecommerce_conversion_rate", data, "2024Q1", "2024Q3")
+    assert rate[0] == 0.01 and math.isnan(rate[1]) and rate[2] == 0.0
+
+    customers = pd.DataFrame({"customer_id": ["x", "y", "z", "w"],
+                              "region": ["台中市", "台北市", " 台北市", "高雄市"],
+                              "segment": ["b2b", "b2c", "b2c", "b2b"]})
+    data = {"orders": orders, "customers": customers}
+    # new regions: Taichung first ordered in Q1 (x: 1,000 − 100), Taipei too (y: 300), so Q1
+    # sells 1,200 to new regions; in Q2 Taipei is no longer new: 0; Kaohsiung is new in Q3: 200
+    assert _both_paths("market_revenue", data, "2024Q1", "2024Q3") == [1200.0, 0.0, 200.0]
+    # Taipei (y and z, spaces ignored): Q1 300; Q2 400 (no discount) + 450; Q3 0
+    assert _both_paths("market_revenue", data, "2024Q1", "2024Q3", region="台北") == [
+        300.0, 850.0, 0.0]
+    assert _both_paths("market_revenue", data, "2024Q1", "2024Q3", segment="B2B") == [
+        900.0, 0.0, 200.0]
+
+
+def test_tcv_series_by_hand():
+    contracts = pd.DataFrame({
+        "contract_id": ["k1", "k2", "k3"], "customer_id": ["a", "b", "a"],
+        "start_date": pd.to_datetime(["2024-04-10", "2024-05-01", "2024-10-01"]),
+        "end_date": pd.to_datetime(["2025-04-09", "2025-04-30", "2025-09-30"]),
+        "total_value": [12000.0, 30000.0, 6000.0],
+    })
+    data = {"contracts": contracts}
+    # Q1 before any contract: NaN (no data); Q2 12,000 + 30,000; Q3 none started: 0; Q4 6,000
+    total = _both_paths("tcv", data, "2024Q1", "2024Q4")
+    assert math.isnan(total[0]) and total[1:] == [42000.0, 0.0, 6000.0]
+    average = _both_paths("tcv", data, "2024Q1", "2024Q4", mode="average")
+    assert math.isnan(average[0]) and average[1] == 21000.0 and math.isnan(average[2])

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools._engine import TableLike, table
+from kpitools.metrics import marketing as mk
 from kpitools.metrics import orders as o
 from kpitools.metrics import sales as s
 from kpitools.metrics import service as sv
@@ -42,6 +43,8 @@ from kpitools.metrics._contracts import (
     month_of,
     monthly_flows,
 )
+from kpitools.metrics.retention import MRR_CHURN_FORMULAS, mrr_churn_of
+from kpitools.metrics.revenue import quick_ratio_of
 from kpitools.metrics.value import STRIPE_CHURN_FLOOR, TRAILING_CHURN_MONTHS
 from kpitools.metrics.value import cltv as _cltv
 from kpitools.periods import MONTHS_PER_YEAR, Period
@@ -426,6 +429,88 @@ def sales_cycle_days(
     return flow_series(t, "close_date", periods, value, empty=math.nan)
 
 
+def _span(periods: Sequence[Period]) -> Period:
+    """All of ``periods`` as one period (for per-period helpers that filter by a period)."""
+    _check(periods)
+    return Period(periods[0].start, periods[-1].end, "Y", periods[0].fiscal_year_start_month)
+
+
+# ---------------------------------------------------------------------------- marketing
+def qualified_leads(
+    deals: TableLike,
+    stages: Sequence[str] | None,
+    periods: Sequence[Period],
+    *,
+    stage: str = "qualified",
+    channel: str | None = None,
+) -> pd.Series:
+    # filtered to the whole span first, so that a stage outside it is not refused (as period
+    # by period)
+    t = mk.leads(deals, stages, _span(periods), stage=stage, channel=channel)
+    return flow_series(t, "created_date", periods, lambda g: g.count(), empty=0.0)
+
+
+def _ad_ratio(marketing_spend: TableLike, periods: Sequence[Period], numerator: str,
+              denominator: str, channel: str | None) -> pd.Series:
+    t = mk._ads(marketing_spend, None, (numerator, denominator), channel)
+    return flow_series(t, "period", periods, lambda g: mk.share(g, numerator, denominator),
+                       empty=math.nan)
+
+
+def ad_ctr(marketing_spend: TableLike, periods: Sequence[Period], *,
+           channel: str | None = None) -> pd.Series:
+    return _ad_ratio(marketing_spend, periods, "clicks", "impressions", channel)
+
+
+def ad_conversion_rate(marketing_spend: TableLike, periods: Sequence[Period], *,
+                       channel: str | None = None) -> pd.Series:
+    return _ad_ratio(marketing_spend, periods, "conversions", "clicks", channel)
+
+
+def ecommerce_conversion_rate(
+    orders: TableLike,
+    web_traffic: TableLike,
+    periods: Sequence[Period],
+    *,
+    order_channels: Sequence[str] | None = mk.WEBSITE_CHANNELS,
+) -> pd.Series:
+    placed = flow_series(mk.website_orders(orders, order_channels), "order_date", periods,
+                         lambda g: g.count(), empty=0.0)
+    w = table(web_traffic, "web_traffic", ("date", "sessions"))
+    sessions = flow_series(w, "date", periods, lambda g: g.sessions.cast("float64").sum(),
+                           empty=math.nan)
+    return (placed / sessions.where(sessions > 0)).astype("float64")
+
+
+def market_revenue(
+    orders: TableLike,
+    customers: TableLike,
+    periods: Sequence[Period],
+    *,
+    region: str | None = None,
+    segment: str | None = None,
+) -> pd.Series:
+    """Sales to a market per period; without region/segment, to the regions whose first
+    order falls in that period (the regions new in it)."""
+    _check(periods)
+    orders_t, c, wanted = mk.market_tables(orders, customers, region=region, segment=segment)
+    if wanted:
+        ids = mk.market_customers(c, wanted).customer_id
+        keep = orders_t.filter(orders_t.customer_id.isin(ids))
+    else:
+        firsts = mk.region_first_orders(orders_t, c)
+        firsts = firsts.mutate(**{_KEY: _bucket(firsts.first_order, periods[0])})
+        located = c.view()
+        located = located.select(m_customer=located.customer_id, market=mk._norm(located.region))
+        opened = located.join(firsts, "market").select("m_customer", m_period=firsts[_KEY])
+        keyed = orders_t.mutate(**{_KEY: _bucket(orders_t.order_date, periods[0])})
+        keep = keyed.semi_join(opened, [keyed.customer_id == opened.m_customer,
+                                        keyed[_KEY] == opened.m_period])
+    series = flow_series(keep, "order_date", periods, lambda g: mk.net_sales(g).sum(),
+                         empty=0.0)
+    return series.fillna(0.0)
+
+
 # ------------------------------------------------------------------------ subscriptions
 def _mrr_at_ends(
     contracts: TableLike,
@@ -485,6 +570,22 @@ def new_customers(contracts: TableLike, periods: Sequence[Period]) -> pd.Series:
 
     firsts = _first_contracts(contracts)
     return flow_series(firsts, "first_start", periods, lambda g: g.count(), empty=0.0)
+
+
+def tcv(contracts: TableLike, periods: Sequence[Period], *, mode: str = "total") -> pd.Series:
+    """Σ (or mean) total_value of the contracts started in each period; a total is 0.0 once a
+    contract has started, NaN (no data) before."""
+    check_choice("mode", mode, ("total", "average"))
+    c = contracts_table(contracts)
+    series = flow_series(c, "start_date", periods,
+                         lambda g: (g.total_value.cast("float64").mean() if mode == "average"
+                                    else g.total_value.cast("float64").sum()),
+                         empty=math.nan)
+    if mode == "total":
+        first = c.start_date.min().to_pandas()
+        started = [pd.notna(first) and pd.Timestamp(first) < p.end for p in periods]
+        series = series.where(~(series.isna() & pd.Series(started, index=series.index)), 0.0)
+    return series
 
 
 def _acquisition(marketing_spend: TableLike, contracts: TableLike, periods: Sequence[Period],
@@ -620,6 +721,32 @@ def arpa(
 
 def _flows(contracts: TableLike, lo: int, hi: int) -> pd.DataFrame:
     return monthly_flows(contracts_table(contracts), lo, hi)
+
+
+def _by_months(contracts: TableLike, periods: Sequence[Period],
+               value: Callable[[pd.DataFrame], float]) -> pd.Series:
+    """``value`` of each period's rows of the monthly MRR flows, read once for all periods."""
+    spans = _month_span(periods)
+    f = _flows(contracts, spans[0][0], spans[-1][1])
+    return pd.Series([value(f.loc[lo:hi]) for lo, hi in spans],
+                     index=[p.label for p in periods], dtype="float64")
+
+
+def gross_mrr_churn_rate(contracts: TableLike, periods: Sequence[Period], *,
+                         formula: str = "standard") -> pd.Series:
+    check_choice("formula", formula, MRR_CHURN_FORMULAS)
+    return _by_months(contracts, periods, lambda f: mrr_churn_of(f, False, formula))
+
+
+def net_mrr_churn_rate(contracts: TableLike, periods: Sequence[Period], *,
+                       formula: str = "standard") -> pd.Series:
+    check_choice("formula", formula, MRR_CHURN_FORMULAS)
+    return _by_months(contracts, periods, lambda f: mrr_churn_of(f, True, formula))
+
+
+def quick_ratio(contracts: TableLike, periods: Sequence[Period], *,
+                include_reactivation: bool = True) -> pd.Series:
+    return _by_months(contracts, periods, lambda f: quick_ratio_of(f, include_reactivation))
 
 
 def logo_churn_rate(

@@ -99,6 +99,12 @@ def qualified_leads(
     >>> qualified_leads(d, ["lead", "qualified", "demo", "won"], "2024Q1", channel="ADS")
     1.0
     """
+    return float(scalar(leads(deals, stages, period, stage=stage, channel=channel).count()))
+
+
+def leads(deals: TableLike, stages: Sequence[str] | None, period: str | Period | None, *,
+          stage: str, channel: str | None) -> ir.Table:
+    """The deals :func:`qualified_leads` counts (also used by its per-period series)."""
     t = _reached(deals, stages, stage, period)
     if channel is not None:
         if "channel" not in t.columns:
@@ -107,7 +113,7 @@ def qualified_leads(
                 "source.\nHint: map your CRM's lead source column to channel."
             )
         t = t.filter(_norm(t.channel) == str(channel).strip().lower())
-    return float(scalar(t.count()))
+    return t
 
 
 def qualified_leads_by(
@@ -153,8 +159,13 @@ def _ads(
 
 
 def _share(t: ir.Table, numerator: str, denominator: str) -> float:
+    return scalar(share(t, numerator, denominator))
+
+
+def share(t: ir.Table, numerator: str, denominator: str) -> ir.FloatingScalar:
+    """Σ numerator ÷ Σ denominator of ``t``'s rows; NULL when the denominator sums to 0."""
     num = t[numerator].cast("float64").sum()
-    return scalar(num / t[denominator].cast("float64").sum().nullif(0))
+    return num / t[denominator].cast("float64").sum().nullif(0)
 
 
 def ad_ctr(
@@ -222,14 +233,19 @@ def ecommerce_conversion_rate(
     0.025
     """
     p = as_period(period)
-    t = in_period(table(orders, "orders", ("order_id", "order_date")), "order_date", p)
-    if order_channels is not None and "channel" in t.columns:
-        wanted = [str(c).strip().lower() for c in order_channels]
-        t = t.filter(_norm(t.channel).isin(wanted))
-    n_orders = scalar(t.count())
+    n_orders = scalar(in_period(website_orders(orders, order_channels), "order_date", p).count())
     w = in_period(table(web_traffic, "web_traffic", ("date", "sessions")), "date", p)
     sessions = scalar(w.sessions.cast("float64").sum())
     return n_orders / sessions if sessions and sessions > 0 else float("nan")
+
+
+def website_orders(orders: TableLike, order_channels: Sequence[str] | None) -> ir.Table:
+    """The orders :func:`ecommerce_conversion_rate` counts, of every date."""
+    t = table(orders, "orders", ("order_id", "order_date"))
+    if order_channels is not None and "channel" in t.columns:
+        wanted = [str(c).strip().lower() for c in order_channels]
+        t = t.filter(_norm(t.channel).isin(wanted))
+    return t
 
 
 def market_revenue(
@@ -260,25 +276,50 @@ def market_revenue(
     900.0
     """
     p = as_period(period)
-    o = table(orders, "orders", ("order_id", "customer_id", "order_date", "amount"))
-    wanted = {k: v for k, v in (("region", region), ("segment", segment)) if v is not None}
-    c = table(customers, "customers", ("customer_id", *(wanted or {"region": None})))
+    o, c, wanted = market_tables(orders, customers, region=region, segment=segment)
     if wanted:
-        for column, value in wanted.items():
-            c = c.filter(_norm(c[column]).startswith(str(value).strip().lower()))
-        keep_ids = c.customer_id
+        keep_ids = market_customers(c, wanted).customer_id
     else:
         if p is None:
             raise KpitoolsError(
                 "market_revenue without region= or segment= measures new regions "
                 "and needs a period.\nHint: pass period='2024Q4', or region=."
             )
-        located = o.join(c.select("customer_id", market=_norm(c.region)), "customer_id")
-        first = located.group_by("market").aggregate(first_order=located.order_date.min())
+        first = region_first_orders(o, c)
         new = first.filter(first.first_order >= p.start).market
         keep_ids = c.filter(_norm(c.region).isin(new)).customer_id
     o = in_period(o, "order_date", p)
     keep = o.filter(o.customer_id.isin(keep_ids))
-    discount = keep.discount.cast("float64").fill_null(0.0) if "discount" in keep.columns else 0.0
-    total = scalar((keep.amount.cast("float64") - discount).sum())
+    total = scalar(net_sales(keep).sum())
     return 0.0 if total is None or pd.isna(total) else float(total)
+
+
+# Pieces of market_revenue, also used by its per-period series (kpitools.metrics._series).
+def market_tables(orders: TableLike, customers: TableLike, *, region: str | None,
+                  segment: str | None) -> tuple[ir.Table, ir.Table, dict[str, str]]:
+    """The orders and customers tables, checked, and the market asked for
+    (``{"region": ..., "segment": ...}``, empty for "every new region")."""
+    o = table(orders, "orders", ("order_id", "customer_id", "order_date", "amount"))
+    wanted = {k: v for k, v in (("region", region), ("segment", segment)) if v is not None}
+    c = table(customers, "customers", ("customer_id", *(wanted or {"region": None})))
+    return o, c, wanted
+
+
+def market_customers(c: ir.Table, wanted: dict[str, str]) -> ir.Table:
+    """Customers whose region / segment starts with the value asked for (no case, no spaces)."""
+    for column, value in wanted.items():
+        c = c.filter(_norm(c[column]).startswith(str(value).strip().lower()))
+    return c
+
+
+def region_first_orders(o: ir.Table, c: ir.Table) -> ir.Table:
+    """Each region's first order date: ``market`` (the region compared without case or
+    spaces), ``first_order``."""
+    located = o.join(c.select("customer_id", market=_norm(c.region)), "customer_id")
+    return located.group_by("market").aggregate(first_order=located.order_date.min())
+
+
+def net_sales(t: ir.Table) -> ir.FloatingValue:
+    """``amount − discount`` of each order (a missing discount is 0)."""
+    discount = t.discount.cast("float64").fill_null(0.0) if "discount" in t.columns else 0.0
+    return t.amount.cast("float64") - discount

@@ -128,7 +128,11 @@ def _mrr_churn(contracts: TableLike, period, net: bool, formula: str) -> float:
     check_choice("formula", formula, MRR_CHURN_FORMULAS)
     c = contracts_table(contracts)
     lo, hi = period_months(snapshot_period(c, period))
-    f = monthly_flows(c, lo, hi)
+    return mrr_churn_of(monthly_flows(c, lo, hi), net, formula)
+
+
+def mrr_churn_of(f: pd.DataFrame, net: bool, formula: str) -> float:
+    """Gross (or ``net``) MRR churn rate of the months in ``f`` (rows of ``monthly_flows``)."""
     lost = f["churn"] + f["contraction"]
     if net:
         lost = lost - f["expansion"] - f["reactivation"]

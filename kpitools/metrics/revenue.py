@@ -391,7 +391,12 @@ def quick_ratio(
     """
     c = contracts_table(contracts)
     lo, hi = period_months(snapshot_period(c, period))
-    f = monthly_flows(c, lo, hi).sum()
+    return quick_ratio_of(monthly_flows(c, lo, hi), include_reactivation)
+
+
+def quick_ratio_of(months: pd.DataFrame, include_reactivation: bool = True) -> float:
+    """The quick ratio of the months in ``months`` (rows of ``monthly_flows``)."""
+    f = months.sum()
     gained = f["new"] + f["expansion"] + (f["reactivation"] if include_reactivation else 0.0)
     lost = f["churn"] + f["contraction"]
     return float(gained / lost) if lost > 0 else math.nan
