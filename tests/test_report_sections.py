@@ -148,3 +148,37 @@ def test_the_workbook_runs_no_query_once_the_sections_are_built(cloudledger, mon
                             self, expr, *a, **k))
     assert report.write_workbook(tmp_path / "report.xlsx").exists()
     assert queries == []
+
+
+def test_quarter_tables_read_each_set_based_kpi_with_one_query(blog, monkeypatch):
+    """The web table needs each KPI for the four quarters (to leave out KPIs without data),
+    then this quarter against the last: a set-based KPI is read with one grouped query for all
+    of them (or taken from the trend table), never quarter by quarter through its per-period
+    function."""
+    import functools
+
+    from kpitools import catalog
+    from kpitools.metrics import web
+
+    web_kpis = ["sessions", "active_users", "engagement_rate", "bounce_rate",
+                "average_engagement_seconds", "key_events", "revenue_per_session"]
+    per_period = []
+    for name in web_kpis:
+        function = getattr(web, name)
+        counting = functools.wraps(function)(
+            lambda *a, _f=function, _n=name, **k: per_period.append(_n) or _f(*a, **k))
+        monkeypatch.setattr(web, name, counting)
+    catalog._resolve.cache_clear()
+    try:
+        report = QuarterReport(blog, "2024Q4", lang="en")
+        report.summary()  # the trend table, as in a report (the scorecard reads goal KPIs
+        per_period.clear()  # for the goal's own quarter, through the per-period functions)
+        section = report.web()
+    finally:
+        catalog._resolve.cache_clear()
+    assert per_period == []
+    shown = section.tables[0][1]
+    assert len(shown) >= 5  # the blog has sessions, users, engagement and key events
+    # this quarter's sessions are the catalog's value
+    sessions = kpitools.compute_kpi("sessions", blog, "2024Q4")
+    assert shown.iloc[0, 0] == report._fmt(sessions, "count")

@@ -227,6 +227,19 @@ class QuarterReport:
                     starts.append(pd.Timestamp(first))
         return max(starts) if starts else None
 
+    def _prefetch(self, kpi_ids: Iterable[str]) -> None:
+        """Put each set-based KPI's values for the report's quarters into the KPI memo with one
+        grouped query (``kpi_series`` remembers every period's value), so that :meth:`_value`
+        finds them instead of running one computation per quarter. The quarters are those of
+        the trend table, whose series are kept: a headline KPI costs nothing more. A series
+        that fails leaves its quarters to :meth:`_value`, which says NaN where it fails."""
+        for kpi_id in kpi_ids:
+            if self._can(kpi_id) and get_kpi(kpi_id).set_based:
+                try:
+                    kpi_series(kpi_id, self.client, "Q", self.quarters[0], self.period)
+                except KpitoolsError:
+                    continue
+
     @_memo
     def _value(self, kpi_id: str, period: Period | None = None) -> float:
         try:
@@ -622,9 +635,11 @@ class QuarterReport:
         from kpitools.metrics.web import traffic_by_channel
 
         section = Section("web", _w("title", "web", self.lang))
-        rows = [k for k in ("sessions", "active_users", "engagement_rate", "bounce_rate",
-                            "average_engagement_seconds", "key_events", "revenue_per_session",
-                            "ad_revenue", "affiliate_revenue", "followers", "mentions")
+        candidates = ("sessions", "active_users", "engagement_rate", "bounce_rate",
+                      "average_engagement_seconds", "key_events", "revenue_per_session",
+                      "ad_revenue", "affiliate_revenue", "followers", "mentions")
+        self._prefetch(candidates)
+        rows = [k for k in candidates
                 if self._can(k) and not self._no_data(
                     k, (self._value(k, q) for q in self.quarters))]
         section.tables.append((_w("caption", "web_kpis", self.lang), self._compare(rows)))
@@ -656,6 +671,8 @@ class QuarterReport:
     def _compare(self, kpi_ids: Iterable[str]) -> pd.DataFrame:
         """This quarter against the previous one, formatted, with the noise verdict."""
         prev = self.period.previous()
+        kpi_ids = list(kpi_ids)
+        self._prefetch(kpi_ids)
         records = []
         for kpi_id in kpi_ids:
             kpi = get_kpi(kpi_id)
