@@ -152,9 +152,10 @@ def test_the_workbook_runs_no_query_once_the_sections_are_built(cloudledger, mon
 
 def test_quarter_tables_read_each_set_based_kpi_with_one_query(blog, monkeypatch):
     """The web table needs each KPI for the four quarters (to leave out KPIs without data),
-    then this quarter against the last: a set-based KPI is read with one grouped query for all
-    of them (or taken from the trend table), never quarter by quarter through its per-period
-    function."""
+    then this quarter against the last, and the scorecard needs the goals' KPIs (the blog's
+    are sessions and engagement) for this quarter: a set-based KPI is read with one grouped
+    query for all of them (or taken from the trend table), never quarter by quarter through
+    its per-period function."""
     import functools
 
     from kpitools import catalog
@@ -171,8 +172,7 @@ def test_quarter_tables_read_each_set_based_kpi_with_one_query(blog, monkeypatch
     catalog._resolve.cache_clear()
     try:
         report = QuarterReport(blog, "2024Q4", lang="en")
-        report.summary()  # the trend table, as in a report (the scorecard reads goal KPIs
-        per_period.clear()  # for the goal's own quarter, through the per-period functions)
+        report.summary()  # the trend table first, then the scorecard of the goals' KPIs
         section = report.web()
     finally:
         catalog._resolve.cache_clear()

@@ -322,6 +322,9 @@ class QuarterReport:
         """
         from kpitools.insights import goals_insight, movers_insight
 
+        # The trend table first: its grouped queries leave every quarter's value in the KPI
+        # memo, where the scorecard then finds the goals' KPIs of this quarter.
+        self.trend_table  # noqa: B018 - computed for its memo
         found = goals_insight(self.card, lang=self.lang, currency=self.currency)
         attainment = (self.card.set_index("kpi")["attainment"].to_dict()
                       if not self.card.empty else {})
