@@ -277,7 +277,10 @@ def _frozen_key(expr: ir.Expr) -> tuple | None:
     if not leaves or not all(isinstance(leaf, ops.InMemoryTable) and leaf.name in _FROZEN_NAMES
                              for leaf in leaves):
         return None
-    return (op, id(ibis.options.default_backend))
+    # the backend that runs memtable-only queries: the default one, made at the first query if
+    # need be (keyed by ``ibis.options.default_backend`` alone, the first query of a process
+    # was kept under "no backend yet" and never found again)
+    return (op, id(ibis.get_backend()))
 
 
 def _scalar(expr: ir.Scalar) -> float:

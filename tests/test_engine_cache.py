@@ -187,3 +187,34 @@ def test_report_memo_builds_the_contracts_expression_once():
         assert first.mrr.sum().to_pandas() == 100.0
         assert changed.mrr.sum().to_pandas() == 200.0
     assert contracts_table(contracts) is not contracts_table(contracts)
+
+
+def test_report_memo_shares_series_queries_between_kpis(monkeypatch):
+    """CAC and CAC payback divide the same spend by the same new customers: inside a report
+    their series read them with the same grouped queries, run once."""
+    import ibis.backends.duckdb as duckdb_backend
+
+    from kpitools.catalog import _memoized, kpi_series
+
+    spend = pd.DataFrame({"period": pd.to_datetime(["2024-01-01", "2024-04-01"]),
+                          "channel": ["ads", "ads"], "spend": [600.0, 900.0]})
+    contracts = pd.DataFrame({
+        "contract_id": ["k1", "k2", "k3"], "customer_id": ["a", "b", "c"],
+        "start_date": pd.to_datetime(["2024-01-10", "2024-02-01", "2024-05-01"]),
+        "end_date": pd.to_datetime(["2025-01-09", "2025-01-31", "2025-04-30"]),
+        "total_value": [1200.0, 2400.0, 3600.0],  # 12 months: MRR 100, 200, 300
+    })
+    data = {"marketing_spend": spend, "contracts": contracts}
+    runs = []
+    original = duckdb_backend.Backend.execute
+    monkeypatch.setattr(duckdb_backend.Backend, "execute",
+                        lambda self, expr, *a, **k: runs.append(1) or original(
+                            self, expr, *a, **k))
+    with _memoized({}):
+        cac = kpi_series("cac", data, "Q", "2024Q1", "2024Q2")
+        before = len(runs)
+        payback = kpi_series("cac_payback_months", data, "Q", "2024Q1", "2024Q2")
+        assert len(runs) == before
+    # Q1: 600 / 2 new = 300, their mean starting MRR (100 + 200) / 2 = 150 → 2 months;
+    # Q2: 900 / 1 = 900 over MRR 300 → 3 months
+    assert cac.tolist() == [300.0, 900.0] and payback.tolist() == [2.0, 3.0]

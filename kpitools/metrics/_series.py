@@ -28,7 +28,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from kpitools._engine import TableLike, table
+from kpitools._engine import TableLike, table, to_pandas
 from kpitools.metrics import marketing as mk
 from kpitools.metrics import orders as o
 from kpitools.metrics import sales as s
@@ -106,7 +106,7 @@ def flow_series(
     col = t[column]
     t = t.filter((col >= first.start.to_pydatetime()) & (col < last.end.to_pydatetime()))
     keyed = t.mutate(**{_KEY: _bucket(t[column], first)})
-    out = keyed.group_by(_KEY).aggregate(value=value(keyed)).to_pandas()
+    out = to_pandas(keyed.group_by(_KEY).aggregate(value=value(keyed)))
     return _to_series(out, periods, empty)
 
 
@@ -117,7 +117,7 @@ def _no_data_outside(series: pd.Series, t: ir.Table, column: str,
     The per-period functions do the same through :func:`kpitools._engine.flow_total`: a quiet
     period between two rows is a real 0, a period outside the data is unknown.
     """
-    span = t.aggregate(first=t[column].min(), last=t[column].max()).to_pandas()
+    span = to_pandas(t.aggregate(first=t[column].min(), last=t[column].max()))
     first, last = span["first"].iloc[0], span["last"].iloc[0]
     if pd.isna(first):
         return series * math.nan
@@ -221,10 +221,8 @@ def repeat_purchase_rate(
         cal = _calendar(periods, p_start=[p.start for p in periods])
         per = per.join(firsts, per.customer_id == firsts.f_customer).join(cal, _KEY)
         repeater = (per.n >= o.REPEAT_MIN_ORDERS) | (per.first_order_date < per.p_start)
-    out = (
-        per.group_by(_KEY)
-        .aggregate(value=repeater.cast("int64").sum() / per.count().nullif(0))
-        .to_pandas()
+    out = to_pandas(
+        per.group_by(_KEY).aggregate(value=repeater.cast("int64").sum() / per.count().nullif(0))
     )
     return _to_series(out, periods, math.nan)
 
@@ -341,7 +339,7 @@ def followers(social: TableLike, periods: Sequence[Period]) -> pd.Series:
         ],
     )
     per = rows.group_by([_KEY, "platform"]).aggregate(value=rows.followers.cast("float64").max())
-    out = per.group_by(_KEY).aggregate(value=per.value.sum()).to_pandas()
+    out = to_pandas(per.group_by(_KEY).aggregate(value=per.value.sum()))
     return _to_series(out, periods, 0.0)
 
 
@@ -529,7 +527,7 @@ def _mrr_at_ends(
     near = near.select("first_month", "last_month", "mrr")
     pairs = near.cross_join(_calendar(periods, month=months))
     pairs = pairs.filter((pairs.first_month <= pairs.month) & (pairs.last_month >= pairs.month))
-    out = pairs.group_by(_KEY).aggregate(value=pairs.mrr.sum()).to_pandas()
+    out = to_pandas(pairs.group_by(_KEY).aggregate(value=pairs.mrr.sum()))
     return _zero_if_nan(_to_series(out, periods, 0.0))
 
 
@@ -609,20 +607,20 @@ def _acquisition(marketing_spend: TableLike, contracts: TableLike, periods: Sequ
     sp = sp.filter((sp.period >= (first.start - lag).to_pydatetime())
                    & (sp.period < (last.end - lag).to_pydatetime()))
     sp = sp.mutate(**{_KEY: _bucket(sp.period, first, spend_lag_months)})
-    spend = sp.group_by(_KEY).aggregate(value=sp.spend.sum()).to_pandas()
+    spend = to_pandas(sp.group_by(_KEY).aggregate(value=sp.spend.sum()))
 
     firsts = _first_contracts(contracts, ["channel"] if mode == "paid" else [])
     firsts = firsts.filter((firsts.first_start >= first.start.to_pydatetime())
                            & (firsts.first_start < last.end.to_pydatetime()))
     firsts = firsts.mutate(**{_KEY: _bucket(firsts.first_start, first)})
-    new = firsts.group_by(_KEY).aggregate(value=firsts.count(),
-                                          start_mrr=firsts.start_mrr.mean()).to_pandas()
+    new = to_pandas(firsts.group_by(_KEY).aggregate(value=firsts.count(),
+                                                    start_mrr=firsts.start_mrr.mean()))
     won = new
     if mode == "paid":
         channels = sp.select(c_period=sp[_KEY], channel_key=sp.channel_key).distinct()
         paid = firsts.semi_join(channels, [firsts[_KEY] == channels.c_period,
                                            firsts.channel == channels.channel_key])
-        won = paid.group_by(_KEY).aggregate(value=paid.count()).to_pandas()
+        won = to_pandas(paid.group_by(_KEY).aggregate(value=paid.count()))
     out = pd.DataFrame({
         "spend": _to_series(spend, periods, 0.0),
         "won": _to_series(won, periods, 0.0),
@@ -714,8 +712,8 @@ def arpa(
         live = pairs.filter(pairs.mrr > 0)
         count = live.group_by(_KEY).aggregate(n=live.count())
     total = pairs.group_by(_KEY).aggregate(value=pairs.mrr.sum())
-    totals = _to_series(total.to_pandas(), periods, 0.0)
-    counts = _to_series(count.rename(value="n").to_pandas(), periods, 0.0)
+    totals = _to_series(to_pandas(total), periods, 0.0)
+    counts = _to_series(to_pandas(count.rename(value="n")), periods, 0.0)
     return (totals / counts.where(counts > 0)).astype("float64")
 
 
@@ -766,7 +764,7 @@ def logo_churn_rate(
             values.append(float(f.loc[lo:hi, "n_churn"].sum() / exposed) if exposed else math.nan)
     else:
         cm = customer_months(contracts_table(contracts), first - 1, last)
-        cm = cm.select("customer_id", "month").to_pandas()
+        cm = to_pandas(cm.select("customer_id", "month"))
         by_month = cm.groupby("month")["customer_id"]
         sets = {int(m): set(ids) for m, ids in by_month}
         for lo, hi in spans:
@@ -795,7 +793,7 @@ def _revenue_retention(contracts: TableLike, periods: Sequence[Period], window_m
                          & (cohort.customer_id == later.c_now))
     now = j.later.fill_null(0.0)
     kept = ibis.least(now, j.base) if gross else now
-    out = j.group_by(_KEY).aggregate(value=kept.sum(), base=j.base.sum()).to_pandas()
+    out = to_pandas(j.group_by(_KEY).aggregate(value=kept.sum(), base=j.base.sum()))
     base = _to_series(out[[_KEY, "base"]].rename(columns={"base": "value"}), periods, 0.0)
     value = _to_series(out[[_KEY, "value"]], periods, 0.0)
     return (value / base.where(base > 0)).astype("float64")
